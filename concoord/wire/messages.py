@@ -1,0 +1,141 @@
+"""Every message ConCoord nodes and clients exchange, with the field types the codec validates.
+
+A message is a frozen dataclass; ``src`` is the sender's id (``host:port`` for nodes, a random id
+for clients). The codec (codec.py) turns them into msgpack maps and back, checking each field
+against the validators named here.
+"""
+
+from dataclasses import dataclass, fields
+from typing import Optional, Tuple
+
+from concoord.wire.types import Ballot, Batch, Command, Configuration, PValue
+
+# Client reply statuses.
+OK = 0
+EXCEPTION = 1      # value is an encoded ExceptionValue raised by the object
+REDIRECT = 2       # not the leader: ``leader`` is the hint (or None when unknown)
+REJECTED = 3       # refused: value is an encoded ExceptionValue saying why
+STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED)
+
+MESSAGE_TYPES = {}
+
+
+def message(cls):
+    """Register a message class under its TYPE code."""
+    cls = dataclass(frozen=True, slots=True)(cls)
+    assert cls.TYPE not in MESSAGE_TYPES, cls.TYPE
+    MESSAGE_TYPES[cls.TYPE] = cls
+    cls.FIELD_NAMES = tuple(f.name for f in fields(cls))
+    return cls
+
+
+@message
+class ClientRequest:
+    TYPE = 1
+    src: str
+    command: Command
+
+
+@message
+class ClientReply:
+    TYPE = 2
+    src: str
+    client_id: str
+    number: int
+    status: int
+    value: bytes
+    leader: Optional[str]
+
+
+@message
+class Prepare:
+    """Phase 1a: promise not to accept below ``ballot``; report accepted pvalues >= from_slot."""
+    TYPE = 3
+    src: str
+    ballot: Ballot
+    from_slot: int
+
+
+@message
+class Promise:
+    """Phase 1b: ``ballot`` is the acceptor's promised ballot (higher than asked = preempted)."""
+    TYPE = 4
+    src: str
+    ballot: Ballot
+    from_slot: int
+    accepted: Tuple[PValue, ...]
+
+
+@message
+class Accept:
+    """Phase 2a for one slot; ``gc_below`` lets the acceptor forget slots every replica applied."""
+    TYPE = 5
+    src: str
+    ballot: Ballot
+    slot: int
+    batch: Batch
+    gc_below: int
+
+
+@message
+class Accepted:
+    """Phase 2b: ``ballot`` is the acceptor's promised ballot (higher than sent = preempted)."""
+    TYPE = 6
+    src: str
+    ballot: Ballot
+    slot: int
+
+
+@message
+class Decision:
+    TYPE = 7
+    src: str
+    slot: int
+    batch: Batch
+
+
+@message
+class Heartbeat:
+    """From the active leader: it is alive, its ballot, and how far its replica has applied."""
+    TYPE = 8
+    src: str
+    ballot: Ballot
+    slot_out: int
+    config: Configuration
+
+
+@message
+class HeartbeatReply:
+    """From an acceptor to a leader's heartbeat: the acceptor's promised ballot."""
+    TYPE = 9
+    src: str
+    ballot: Ballot
+
+
+@message
+class CatchupRequest:
+    """A replica missing decisions asks a peer for them, from ``from_slot`` on."""
+    TYPE = 10
+    src: str
+    from_slot: int
+
+
+@message
+class CatchupReply:
+    TYPE = 11
+    src: str
+    decisions: Tuple[Tuple[int, Batch], ...]
+
+
+@message
+class StatusRequest:
+    TYPE = 12
+    src: str
+
+
+@message
+class StatusReply:
+    """A node's view of the instance, for ``concoord status`` and tests (plain values only)."""
+    TYPE = 13
+    src: str
+    info: dict

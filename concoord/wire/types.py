@@ -1,0 +1,53 @@
+"""The values the protocol agrees on: ballots, commands, batches and configurations.
+
+They are immutable tuples so that they can be compared, hashed and asserted equal across replicas.
+"""
+
+from typing import NamedTuple, Tuple
+
+
+class Ballot(NamedTuple):
+    """A leader's ballot; ballots compare as (round, leader id) tuples."""
+    round: int
+    leader: str
+
+
+ZERO_BALLOT = Ballot(0, "")
+
+
+class Command(NamedTuple):
+    """One client call: exactly-once is keyed on (client_id, number).
+
+    ``method`` names a public method of the object, or an internal operation starting with '@'
+    (only nodes may submit those). ``args`` is the value-codec encoding of (args, kwargs), opaque
+    to the protocol.
+    """
+    client_id: str
+    number: int
+    method: str
+    args: bytes
+
+
+class Batch(NamedTuple):
+    """What one slot decides: the leader's clock stamp and zero or more commands (zero = no-op)."""
+    time: float
+    commands: Tuple[Command, ...]
+
+
+NOOP = Batch(0.0, ())
+
+
+class PValue(NamedTuple):
+    """An accepted proposal as an acceptor stores it."""
+    ballot: Ballot
+    slot: int
+    batch: Batch
+
+
+class Configuration(NamedTuple):
+    """Who is in the instance: replicas (each with a colocated leader) and acceptors."""
+    replicas: Tuple[str, ...]
+    acceptors: Tuple[str, ...]
+
+    def quorum(self):
+        return len(self.acceptors) // 2 + 1

@@ -1,0 +1,143 @@
+"""The value codec: method arguments and results as msgpack with a few ext types.
+
+Plain msgpack covers None, bool, int (64-bit), float, str, bytes, list and dict. Ext types add
+what Python programs pass around and msgpack would silently change: tuple, set, frozenset,
+integers of any size, and exceptions (carried as type name plus arguments, never as a class).
+Decoding never imports, evaluates or unpickles anything.
+"""
+
+import builtins
+
+import msgpack
+
+from concoord.errors import WireError
+
+EXT_TUPLE = 1
+EXT_SET = 2
+EXT_FROZENSET = 3
+EXT_EXCEPTION = 4
+EXT_BIGINT = 5
+
+MAX_DEPTH = 64
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+_UNPACK_LIMITS = dict(max_bin_len=16 << 20, max_str_len=16 << 20,
+                      max_array_len=1 << 20, max_map_len=1 << 20, max_ext_len=16 << 20)
+
+
+class ExceptionValue:
+    """An exception as it travels: its class name and arguments (plain values)."""
+
+    __slots__ = ("type_name", "args")
+
+    def __init__(self, type_name, args):
+        self.type_name = type_name
+        self.args = tuple(args)
+
+    def __eq__(self, other):
+        return (isinstance(other, ExceptionValue) and self.type_name == other.type_name
+                and self.args == other.args)
+
+    def __hash__(self):
+        return hash((self.type_name, self.args))
+
+    def __repr__(self):
+        return f"ExceptionValue({self.type_name!r}, {self.args!r})"
+
+    @classmethod
+    def from_exception(cls, exc):
+        args = []
+        for arg in exc.args:
+            try:
+                encode_value(arg)
+                args.append(arg)
+            except (TypeError, ValueError, WireError):
+                args.append(repr(arg))
+        return cls(type(exc).__name__, args)
+
+    def to_exception(self):
+        """A builtin exception type re-raises as itself; anything else as RemoteError."""
+        from concoord.errors import RemoteError
+        exc_type = getattr(builtins, self.type_name, None)
+        if isinstance(exc_type, type) and issubclass(exc_type, Exception):
+            try:
+                return exc_type(*self.args)
+            except Exception:  # a builtin with an unusual constructor: keep the name
+                pass
+        return RemoteError(self.type_name, *self.args)
+
+
+def _default(obj, depth=0):
+    if isinstance(obj, tuple):
+        return msgpack.ExtType(EXT_TUPLE, _pack(list(obj)))
+    if isinstance(obj, frozenset):
+        return msgpack.ExtType(EXT_FROZENSET, _pack(list(obj)))
+    if isinstance(obj, set):
+        return msgpack.ExtType(EXT_SET, _pack(list(obj)))
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        length = (obj.bit_length() + 8) // 8
+        return msgpack.ExtType(EXT_BIGINT, obj.to_bytes(length, "big", signed=True))
+    if isinstance(obj, BaseException):
+        obj = ExceptionValue.from_exception(obj)
+    if isinstance(obj, ExceptionValue):
+        return msgpack.ExtType(EXT_EXCEPTION, _pack([obj.type_name, list(obj.args)]))
+    raise TypeError(f"cannot send a value of type {type(obj).__name__}")
+
+
+def _pack(obj):
+    return msgpack.packb(obj, default=_default, strict_types=True, use_bin_type=True)
+
+
+def encode_value(obj):
+    """Encode one value to bytes; raises TypeError for values that cannot travel."""
+    try:
+        return _pack(obj)
+    except (OverflowError, ValueError) as exc:
+        raise TypeError(f"cannot send value: {exc}") from None
+
+
+def _ext_hook(depth):
+    def hook(code, data):
+        if depth >= MAX_DEPTH:
+            raise WireError("value nested too deeply")
+        if code == EXT_BIGINT:
+            if not data:
+                raise WireError("empty integer")
+            return int.from_bytes(data, "big", signed=True)
+        items = _unpack(data, depth + 1)
+        if code == EXT_TUPLE:
+            return tuple(_expect_list(items))
+        if code == EXT_SET:
+            return set(_expect_list(items))
+        if code == EXT_FROZENSET:
+            return frozenset(_expect_list(items))
+        if code == EXT_EXCEPTION:
+            items = _expect_list(items)
+            if len(items) != 2 or not isinstance(items[0], str) or not isinstance(items[1], list):
+                raise WireError("malformed exception value")
+            return ExceptionValue(items[0], items[1])
+        raise WireError(f"unknown value type {code}")
+    return hook
+
+
+def _expect_list(items):
+    if not isinstance(items, list):
+        raise WireError("malformed container value")
+    return items
+
+
+def _unpack(data, depth):
+    try:
+        return msgpack.unpackb(data, ext_hook=_ext_hook(depth), strict_map_key=False,
+                               raw=False, use_list=True, **_UNPACK_LIMITS)
+    except WireError:
+        raise
+    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError,
+            msgpack.StackError, RecursionError, UnicodeDecodeError) as exc:
+        raise WireError(f"malformed value: {type(exc).__name__}") from None
+
+
+def decode_value(data):
+    """Decode bytes made by encode_value; anything malformed raises WireError."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise WireError("value is not bytes")
+    return _unpack(bytes(data), 0)
