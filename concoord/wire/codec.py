@@ -50,8 +50,8 @@ def _seq(value, length=None):
 
 
 def _ballot(value):
-    rnd, leader = _seq(value, 2)
-    return Ballot(_int(rnd), _str(leader))
+    rnd, leader, incarnation = _seq(value, 3)
+    return Ballot(_int(rnd), _str(leader), _int(incarnation))
 
 
 def _command(value):

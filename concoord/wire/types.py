@@ -7,12 +7,17 @@ from typing import NamedTuple, Tuple
 
 
 class Ballot(NamedTuple):
-    """A leader's ballot; ballots compare as (round, leader id) tuples."""
+    """A leader's ballot; ballots compare as (round, leader id, incarnation) tuples.
+
+    The incarnation tells apart two lives of the same node: a replica restarted without its
+    disk could otherwise pick a ballot its previous life already used, with other proposals.
+    """
     round: int
     leader: str
+    incarnation: int = 0
 
 
-ZERO_BALLOT = Ballot(0, "")
+ZERO_BALLOT = Ballot(0, "", 0)
 
 
 class Command(NamedTuple):

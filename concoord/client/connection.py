@@ -1,0 +1,172 @@
+"""A client's view of the network: one TCP connection to a replica, and the replicas to try."""
+
+import logging
+import socket
+import threading
+import time
+
+from concoord.errors import WireError
+from concoord.runtime.ports import set_nodelay, shutdown_quietly, split_address
+from concoord.wire.codec import FrameReader
+
+log = logging.getLogger("concoord.client")
+
+RECV_SIZE = 64 << 10
+
+
+def parse_bootstrap(bootstrap):
+    """``'h:p,h:p'`` (or a list of such strings) -> the addresses in order, without duplicates."""
+    items = [bootstrap] if isinstance(bootstrap, str) else list(bootstrap)
+    hosts = []
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"bootstrap entries must be strings, not {type(item).__name__}")
+        for part in item.split(","):
+            part = part.strip()
+            if part and part not in hosts:
+                hosts.append(part)
+    if not hosts:
+        raise ValueError("bootstrap names no replica (expected 'host:port[,host:port...]')")
+    return hosts
+
+
+def has_port(entry):
+    try:
+        split_address(entry)
+    except ValueError:
+        return False
+    return True
+
+
+class ReplicaConnection:
+    """One TCP connection from a client to a replica.
+
+    Every message read is handed to ``on_message(conn, msg)`` from the reader thread;
+    ``on_closed(conn, reason)`` is called once when the connection ends for any reason.
+    ``last_received`` (monotonic) is when the replica last showed any sign of life.
+    """
+
+    def __init__(self, address, sock, on_message, on_closed):
+        self.address = address
+        self._sock = sock
+        self._on_message = on_message
+        self._on_closed = on_closed
+        self._send_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self.closed = False
+        self.last_received = time.monotonic()
+        self._reader = threading.Thread(target=self._read_loop, daemon=True,
+                                        name=f"concoord-client-{address}")
+
+    def __repr__(self):
+        return f"<ReplicaConnection to {self.address}{' closed' if self.closed else ''}>"
+
+    @classmethod
+    def open(cls, address, timeout, on_message, on_closed):
+        """Connect (OSError on failure) and start reading."""
+        sock = socket.create_connection(split_address(address), timeout=timeout)
+        sock.settimeout(None)
+        set_nodelay(sock)
+        conn = cls(address, sock, on_message, on_closed)
+        conn._reader.start()
+        return conn
+
+    def send(self, frame):
+        """Write one frame; False (and the connection closes) if the socket failed."""
+        try:
+            with self._send_lock:
+                self._sock.sendall(frame)
+        except OSError as exc:
+            self.close(f"write failed: {exc}")
+            return False
+        return True
+
+    def close(self, reason="closed by the client"):
+        """Idempotent; wakes a sender blocked on a replica that stopped reading."""
+        with self._close_lock:
+            if self.closed:
+                return
+            self.closed = True
+        shutdown_quietly(self._sock)
+        try:
+            self._on_closed(self, reason)
+        except Exception:
+            log.exception("connection close handler failed")
+
+    def _read_loop(self):
+        reader = FrameReader()
+        reason = "closed by the replica"
+        try:
+            while True:
+                data = self._sock.recv(RECV_SIZE)
+                if not data:
+                    break
+                self.last_received = time.monotonic()
+                for msg in reader.feed(data):
+                    self._on_message(self, msg)
+        except WireError as exc:
+            reason = f"bad reply: {exc}"
+            log.warning("closing connection to %s: %s", self.address, exc)
+        except OSError as exc:
+            reason = str(exc) or type(exc).__name__
+        finally:
+            self.close(reason)
+            # Taken after shutdown, so a sender cannot hold it for long; closing under it means
+            # no sender ever writes to a descriptor number the OS has handed to another socket.
+            with self._send_lock:
+                self._sock.close()
+
+
+class HostList:
+    """The replicas a client may try: the bootstrap hosts, then any learned from redirects.
+
+    Entries without a port (a domain name) are expanded through ``resolver(name)`` -> addresses
+    when they come up. ``tried`` keeps, in order, every address tried and why it last failed.
+    """
+
+    def __init__(self, entries, resolver=None):
+        self._entries = list(entries)
+        self._index = 0
+        self._resolver = resolver
+        self.tried = {}
+
+    def __len__(self):
+        return len(self._entries)
+
+    @property
+    def entry(self):
+        """The current entry as given (a name is not resolved)."""
+        return self._entries[self._index]
+
+    def current(self):
+        """The address to try now; OSError if it is a name that cannot be resolved."""
+        entry = self._entries[self._index]
+        if has_port(entry):
+            return entry
+        if self._resolver is None:
+            raise OSError(f"{entry!r} has no port (and no resolver was given)")
+        addresses = [a for a in self._resolver(entry) if has_port(a)]
+        if not addresses:
+            raise OSError(f"no replicas found for {entry!r}")
+        self._entries[self._index:self._index + 1] = [
+            a for a in addresses if a not in self._entries]
+        self._index %= len(self._entries)  # all already listed: the name is simply gone
+        return self.current()
+
+    def advance(self):
+        self._index = (self._index + 1) % len(self._entries)
+
+    def prefer(self, address):
+        """Make ``address`` (a redirect's hint) the next one to try, learning it if new."""
+        if address not in self._entries:
+            self._entries.append(address)
+        self._index = self._entries.index(address)
+
+    def note(self, entry, reason):
+        """Record that ``entry`` was tried; ``reason`` is why it failed (None: it worked)."""
+        if reason is not None or entry not in self.tried:
+            self.tried[entry] = reason
+
+    def describe(self):
+        return ", ".join(f"{entry} ({reason})" if reason else entry
+                         for entry, reason in self.tried.items()) or "none"

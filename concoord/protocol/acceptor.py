@@ -1,0 +1,96 @@
+"""The acceptor: the memory of Paxos.
+
+It promises not to accept proposals below its ``promised`` ballot and remembers, per slot, the
+highest-ballot proposal it accepted. Everything it answers is persisted first (see Effects), so
+a restarted acceptor rebuilt from its records keeps every promise it made.
+"""
+
+from concoord.protocol.effects import Effects
+from concoord.wire.messages import Accept, Accepted, Heartbeat, HeartbeatReply, Prepare, Promise
+from concoord.wire.types import ZERO_BALLOT, PValue
+
+# Persisted records: ("promise", ballot) | ("accept", pvalue) | ("gc", slot).
+
+
+class Acceptor:
+    def __init__(self, node_id, records=()):
+        self.node_id = node_id
+        self.promised = ZERO_BALLOT
+        self.accepted = {}   # slot -> PValue with the highest ballot accepted there
+        self.gc_below = 1    # slots below this were applied by every replica and forgotten
+        for record in records:
+            self._restore(record)
+
+    def _restore(self, record):
+        kind, value = record
+        if kind == "promise":
+            self.promised = max(self.promised, value)
+        elif kind == "accept":
+            self._store(value)
+        elif kind == "gc":
+            self._forget_below(value)
+
+    def handle(self, msg, now):
+        if isinstance(msg, Prepare):
+            return self._on_prepare(msg)
+        if isinstance(msg, Accept):
+            return self._on_accept(msg)
+        if isinstance(msg, Heartbeat):
+            return self._on_heartbeat(msg)
+        return Effects()
+
+    def tick(self, now):
+        return Effects()
+
+    def _promise(self, ballot, effects):
+        assert ballot >= self.promised, "an acceptor's promised ballot never goes down"
+        if ballot > self.promised:
+            self.promised = ballot
+            effects.persist.append(("promise", ballot))
+
+    def _on_prepare(self, msg):
+        effects = Effects()
+        if msg.ballot > self.promised:
+            self._promise(msg.ballot, effects)
+        accepted = tuple(pv for slot, pv in sorted(self.accepted.items())
+                         if slot >= msg.from_slot)
+        effects.send(msg.src, Promise(self.node_id, self.promised, msg.from_slot, accepted))
+        return effects
+
+    def _on_accept(self, msg):
+        effects = Effects()
+        if msg.ballot >= self.promised and msg.slot >= self.gc_below:
+            self._promise(msg.ballot, effects)
+            pvalue = PValue(msg.ballot, msg.slot, msg.batch)
+            if self.accepted.get(msg.slot) != pvalue:
+                self._store(pvalue)
+                effects.persist.append(("accept", pvalue))
+        if msg.gc_below > self.gc_below:
+            self._forget_below(msg.gc_below)
+            effects.persist.append(("gc", msg.gc_below))
+        effects.send(msg.src, Accepted(self.node_id, self.promised, msg.slot))
+        return effects
+
+    def _on_heartbeat(self, msg):
+        effects = Effects()
+        effects.send(msg.src, HeartbeatReply(self.node_id, self.promised))
+        return effects
+
+    def _store(self, pvalue):
+        assert pvalue.ballot <= max(self.promised, pvalue.ballot)
+        previous = self.accepted.get(pvalue.slot)
+        if previous is None or previous.ballot <= pvalue.ballot:
+            self.accepted[pvalue.slot] = pvalue
+            self.promised = max(self.promised, pvalue.ballot)
+
+    def _forget_below(self, slot):
+        if slot <= self.gc_below:
+            return
+        self.gc_below = slot
+        for old in [s for s in self.accepted if s < slot]:
+            del self.accepted[old]
+
+    def check_invariants(self):
+        for slot, pvalue in self.accepted.items():
+            assert pvalue.slot == slot
+            assert pvalue.ballot <= self.promised, "accepted ballot above the promised one"

@@ -1,0 +1,79 @@
+"""Which configuration governs which slot.
+
+A reconfiguration decided in slot s takes effect at slot s + WINDOW. Because a leader never
+proposes beyond its own replica's slot_out + WINDOW, the configuration of every slot it may
+propose in is already known to it when it proposes (see Leader).
+"""
+
+import bisect
+
+from concoord.wire.types import Configuration
+
+WINDOW = 10
+
+
+class ConfigHistory:
+    def __init__(self, initial, window=WINDOW):
+        assert isinstance(initial, Configuration) and initial.replicas
+        self.window = window
+        self._starts = [1]           # first slot of each configuration, ascending
+        self._configs = [initial]
+
+    def config_for(self, slot):
+        index = bisect.bisect_right(self._starts, slot) - 1
+        return self._configs[max(index, 0)]
+
+    @property
+    def latest(self):
+        return self._configs[-1]
+
+    def set_genesis(self, config):
+        """Fix the initial configuration; only while no slot can have been decided (the
+        bootstrap replica waiting for its first acceptor)."""
+        assert len(self._configs) == 1 and not self._configs[0].acceptors
+        self._configs[0] = config
+
+    def schedule(self, decided_slot, config):
+        """Record a configuration decided in ``decided_slot``; it governs from slot + window."""
+        start = decided_slot + self.window
+        assert start > self._starts[-1], "reconfigurations are applied in slot order"
+        if config != self._configs[-1]:
+            self._starts.append(start)
+            self._configs.append(config)
+
+    def forget_before(self, slot):
+        """Drop configurations that govern no slot at or after ``slot``."""
+        while len(self._starts) > 1 and self._starts[1] <= slot:
+            del self._starts[0]
+            del self._configs[0]
+
+    def all_nodes(self):
+        nodes = set()
+        for config in self._configs:
+            nodes.update(config.replicas)
+            nodes.update(config.acceptors)
+        return nodes
+
+    def as_list(self):
+        return list(zip(self._starts, self._configs))
+
+    @classmethod
+    def from_list(cls, items, window=WINDOW):
+        history = cls(items[0][1], window)
+        history._starts = [start for start, _ in items]
+        history._configs = [config for _, config in items]
+        return history
+
+
+def with_node(config, role, node_id):
+    """The configuration with ``node_id`` added in ``role`` ('replica' or 'acceptor')."""
+    if role == "replica" and node_id not in config.replicas:
+        return config._replace(replicas=tuple(sorted(config.replicas + (node_id,))))
+    if role == "acceptor" and node_id not in config.acceptors:
+        return config._replace(acceptors=tuple(sorted(config.acceptors + (node_id,))))
+    return config
+
+
+def without_node(config, node_id):
+    return Configuration(tuple(r for r in config.replicas if r != node_id),
+                         tuple(a for a in config.acceptors if a != node_id))

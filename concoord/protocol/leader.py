@@ -1,0 +1,271 @@
+"""The leader colocated with a replica: elects itself when the active leader falls silent, runs
+phase 1 (Scout) and phase 2 (Commander), batches client commands into slots and pipelines up to
+WINDOW slots past its replica's slot_out.
+
+Safety rules this code keeps (PMMC, with reconfiguration):
+- per slot it proposes the batch of the highest-ballot pvalue reported by a phase-1 quorum of the
+  acceptor set that governs that slot, or anything (a no-op or new commands) if none was reported;
+- it proposes only below replica.slot_out + WINDOW, so the configuration of every slot it proposes
+  in is decided and known (a reconfiguration in slot s governs from s + WINDOW);
+- quorums are counted by distinct acceptors of the governing set (phases.py).
+Liveness: only one replica campaigns at a time, in rank order after the silent leader, and a
+leader keeps its followers quiet only while a majority of acceptors answers its heartbeats.
+"""
+
+from collections import deque
+
+from concoord.protocol.effects import Effects
+from concoord.protocol.phases import Commander, Scout
+from concoord.wire.messages import Accept, Decision, Heartbeat, Prepare
+from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Batch
+
+FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
+MAX_BATCH_COMMANDS = 1024
+MAX_BATCH_BYTES = 1 << 20
+
+
+class Leader:
+    def __init__(self, node_id, replica, timing, now, incarnation=0):
+        self.node_id = node_id
+        self.incarnation = incarnation    # unique per life of this node (see Ballot)
+        self.replica = replica
+        self.configs = replica.configs
+        self.timing = timing
+        self.state = FOLLOWER
+        self.ballot = ZERO_BALLOT         # this node's ballot while campaigning or active
+        self.leader_ballot = ZERO_BALLOT  # the highest ballot seen from anyone
+        self.leader_id = None             # who we believe leads (a hint for clients)
+        self.last_heard = now             # last sign of life of the leader we follow
+        self.leader_slot_out = 0          # how far the followed leader's replica has applied
+        self.pending = deque()            # client commands waiting for a slot
+        self.in_flight = set()            # (client id, number) pending or proposed
+        self._reset_ballot_state(now)
+
+    def _reset_ballot_state(self, now):
+        self.scouts = {}          # acceptor set -> Scout (phase 1 under way)
+        self.adopted = {}         # acceptor set -> {slot: PValue} (phase 1 done for self.ballot)
+        self.commanders = {}      # slot -> Commander (phase 2 under way)
+        self.proposals = {}       # slot -> Batch proposed under self.ballot
+        self.next_slot = self.replica.slot_out
+        self.constrained_up_to = 0
+        self.acceptor_acks = {}   # acceptor -> time of its last reply under self.ballot
+        self.last_heartbeat = now - self.timing.heartbeat_interval
+
+    @property
+    def is_active(self):
+        return self.state == ACTIVE
+
+    # ---- election -------------------------------------------------------------------------
+
+    def _rank(self):
+        """0 for the replica next in line after the leader we followed (or first, if none)."""
+        replicas = sorted(self.configs.latest.replicas)
+        if self.node_id not in replicas:
+            return None
+        me = replicas.index(self.node_id)
+        if self.leader_id in replicas:
+            return (me - replicas.index(self.leader_id) - 1) % len(replicas)
+        return me
+
+    def _campaign_due(self, now):
+        rank = self._rank()
+        if rank is None:
+            return False
+        return now - self.last_heard > self.timing.election_timeout * (1 + rank)
+
+    def _campaign(self, now, effects):
+        round_ = max(self.ballot.round, self.leader_ballot.round) + 1
+        self.ballot = Ballot(round_, self.node_id, self.incarnation)
+        self.state = CANDIDATE
+        self._reset_ballot_state(now)
+        self.last_heard = now
+        for slot in range(self.replica.slot_out, self.replica.slot_out + self.configs.window):
+            self._ensure_scout(self.configs.config_for(slot).acceptors, slot, now, effects)
+
+    def _ensure_scout(self, acceptors, from_slot, now, effects):
+        if acceptors in self.adopted or acceptors in self.scouts:
+            return
+        self.scouts[acceptors] = Scout(self.ballot, acceptors, from_slot, now)
+        effects.broadcast(acceptors, Prepare(self.node_id, self.ballot, from_slot))
+
+    def preempted(self, ballot, now, effects):
+        """Someone holds a higher ballot: follow it and send our clients there."""
+        if ballot <= self.leader_ballot and self.state == FOLLOWER:
+            return
+        self.leader_ballot = max(self.leader_ballot, ballot)
+        if ballot > self.ballot and self.state != FOLLOWER:
+            self._step_down(now, effects)
+        self.leader_id = self.leader_ballot.leader
+        self.last_heard = now
+
+    def _step_down(self, now, effects):
+        self.state = FOLLOWER
+        self._reset_ballot_state(now)
+        self.in_flight.clear()
+        self.pending.clear()
+
+    # ---- phase 1 --------------------------------------------------------------------------
+
+    def on_promise(self, msg, now, effects):
+        if msg.ballot > self.ballot:
+            return self.preempted(msg.ballot, now, effects)
+        if msg.ballot != self.ballot or self.state == FOLLOWER:
+            return
+        self.acceptor_acks[msg.src] = now
+        for acceptors, scout in list(self.scouts.items()):
+            if scout.from_slot == msg.from_slot and scout.on_promise(msg.src, msg.accepted):
+                del self.scouts[acceptors]
+                self._adopt(acceptors, scout)
+        if self.state == CANDIDATE and not self.scouts:
+            self.state = ACTIVE
+            self.leader_id = self.node_id
+            self.leader_ballot = self.ballot
+        if self.state == ACTIVE:
+            self._propose_more(now, effects)
+
+    def _adopt(self, acceptors, scout):
+        self.adopted[acceptors] = scout.pvalues
+        if scout.pvalues:
+            self.constrained_up_to = max(self.constrained_up_to, max(scout.pvalues))
+
+    # ---- phase 2 --------------------------------------------------------------------------
+
+    def submit(self, command, now, effects):
+        """Queue a client command (the caller checked it is new) for the next free slot."""
+        key = (command.client_id, command.number)
+        if key in self.in_flight:
+            return
+        self.in_flight.add(key)
+        self.pending.append(command)
+        self._propose_more(now, effects)
+
+    def _propose_more(self, now, effects):
+        limit = self.replica.slot_out + self.configs.window
+        self.next_slot = max(self.next_slot, self.replica.slot_out)
+        while self.state == ACTIVE and self.next_slot < limit:
+            slot = self.next_slot
+            if self.replica.decided(slot) is None and slot not in self.proposals:
+                acceptors = self.configs.config_for(slot).acceptors
+                if acceptors not in self.adopted:
+                    self._ensure_scout(acceptors, slot, now, effects)
+                    return
+                batch = self._batch_for(slot, acceptors, now)
+                if batch is None:
+                    return
+                self._command(slot, batch, now, effects)
+            self.next_slot += 1
+
+    def _batch_for(self, slot, acceptors, now):
+        pvalue = self.adopted[acceptors].get(slot)
+        if pvalue is not None:
+            return pvalue.batch
+        if slot < self.constrained_up_to:
+            return NOOP
+        if not self.pending:
+            return None
+        commands, size = [], 0
+        while self.pending and len(commands) < MAX_BATCH_COMMANDS and size < MAX_BATCH_BYTES:
+            command = self.pending.popleft()
+            commands.append(command)
+            size += len(command.args) + 64
+        return Batch(float(now), tuple(commands))
+
+    def _command(self, slot, batch, now, effects):
+        assert slot not in self.proposals, "one proposal per slot per ballot"
+        self.proposals[slot] = batch
+        acceptors = self.configs.config_for(slot).acceptors
+        commander = Commander(self.ballot, slot, batch, acceptors, now)
+        self.commanders[slot] = commander
+        effects.broadcast(acceptors, self._accept_message(commander))
+
+    def _accept_message(self, commander):
+        return Accept(self.node_id, commander.ballot, commander.slot, commander.batch, 0)
+
+    def on_accepted(self, msg, now, effects):
+        """Returns (slot, batch) when that slot has just been decided, else None."""
+        if msg.ballot > self.ballot:
+            self.preempted(msg.ballot, now, effects)
+            return None
+        commander = self.commanders.get(msg.slot)
+        if commander is None or msg.ballot != commander.ballot:
+            return None
+        self.acceptor_acks[msg.src] = now
+        if not commander.on_accepted(msg.src):
+            return None
+        del self.commanders[msg.slot]
+        decision = Decision(self.node_id, msg.slot, commander.batch)
+        effects.broadcast(self._decision_targets(msg.slot), decision)
+        return msg.slot, commander.batch
+
+    def _decision_targets(self, slot):
+        targets = set(self.configs.config_for(slot).replicas) | set(self.configs.latest.replicas)
+        targets.discard(self.node_id)
+        return sorted(targets)
+
+    def on_applied(self, slot, batch, now, effects):
+        """The colocated replica applied a slot: its commands are no longer in flight."""
+        # A decision that differs from our proposal is legitimate: our proposal never reached
+        # a quorum and a higher ballot (which we will hear of) chose something else.
+        self.proposals.pop(slot, None)
+        self.commanders.pop(slot, None)
+        for command in batch.commands:
+            self.in_flight.discard((command.client_id, command.number))
+        if self.state == ACTIVE:
+            self._propose_more(now, effects)
+
+    # ---- liveness -------------------------------------------------------------------------
+
+    def on_heartbeat(self, msg, now, effects):
+        if msg.ballot < self.leader_ballot or msg.ballot < self.ballot:
+            return
+        self.preempted(msg.ballot, now, effects)
+        self.leader_id = msg.src
+        self.last_heard = now
+        self.leader_slot_out = max(self.leader_slot_out, msg.slot_out)
+
+    def on_heartbeat_reply(self, msg, now, effects):
+        if msg.ballot > self.ballot:
+            return self.preempted(msg.ballot, now, effects)
+        if msg.ballot == self.ballot:
+            self.acceptor_acks[msg.src] = now
+
+    def tick(self, now):
+        effects = Effects()
+        if self.state == FOLLOWER:
+            if self._campaign_due(now):
+                self._campaign(now, effects)
+            return effects
+        self._retransmit(now, effects)
+        if self.state == ACTIVE and now - self.last_heartbeat >= self.timing.heartbeat_interval:
+            self._heartbeat(now, effects)
+        return effects
+
+    def _retransmit(self, now, effects):
+        interval = self.timing.retransmit_interval
+        for scout in self.scouts.values():
+            if now - scout.sent_at >= interval:
+                scout.sent_at = now
+                effects.broadcast(scout.silent(),
+                                  Prepare(self.node_id, self.ballot, scout.from_slot))
+        for commander in self.commanders.values():
+            if now - commander.sent_at >= interval:
+                commander.sent_at = now
+                effects.broadcast(commander.silent(), self._accept_message(commander))
+
+    def _heartbeat(self, now, effects):
+        """Acceptors always get one (their replies prove a quorum still follows us); replicas
+        only while a quorum answered recently, so that a leader cut off from the acceptors lets
+        the others elect a new one."""
+        self.last_heartbeat = now
+        config = self.configs.latest
+        beat = Heartbeat(self.node_id, self.ballot, self.replica.slot_out, config)
+        effects.broadcast(config.acceptors, beat)
+        recent = sum(1 for a in config.acceptors
+                     if now - self.acceptor_acks.get(a, -1e18) <= self.timing.election_timeout)
+        if recent >= config.quorum():
+            effects.broadcast([r for r in config.replicas if r != self.node_id], beat)
+
+    def check_invariants(self):
+        window_end = self.replica.slot_out + self.configs.window
+        assert all(slot < window_end for slot in self.proposals), "proposal beyond the window"
+        assert self.state != ACTIVE or self.leader_ballot == self.ballot

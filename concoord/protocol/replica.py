@@ -1,0 +1,115 @@
+"""The replica: applies decided batches to the object, in slot order, exactly once per command.
+
+Its state is the fold of the decisions: slot_out - 1 slots applied, the object, the client table
+and the configuration history. Decisions may arrive out of order, twice, or from catch-up; a
+decision, once known, never changes.
+"""
+
+from concoord.errors import WireError
+from concoord.protocol.client_table import ClientTable
+from concoord.protocol.config import with_node, without_node
+from concoord.wire.messages import EXCEPTION, OK, REJECTED, ClientReply
+from concoord.wire.values import ExceptionValue, decode_value, encode_value
+
+MAX_CATCHUP_BATCH = 256
+
+
+class Replica:
+    def __init__(self, node_id, configs, state_machine):
+        self.node_id = node_id
+        self.configs = configs
+        self.state_machine = state_machine
+        self.client_table = ClientTable()
+        self.slot_out = 1          # the next slot to apply
+        self.decisions = {}        # slot -> Batch, decided (kept for catch-up of peers)
+        self.on_reconfigure = None  # callback(slot, config) for the colocated leader
+
+    def decided(self, slot):
+        return self.decisions.get(slot)
+
+    def on_decision(self, slot, batch, effects):
+        known = self.decisions.get(slot)
+        if known is not None:
+            assert known == batch, f"slot {slot} decided twice with different batches"
+            return
+        if slot < self.slot_out:
+            return  # applied and already forgotten
+        self.decisions[slot] = batch
+        while self.slot_out in self.decisions:
+            self._apply(self.slot_out, self.decisions[self.slot_out], effects)
+            self.slot_out += 1
+
+    def has_gap(self):
+        """True when later slots are decided but the next one to apply is missing."""
+        return any(slot > self.slot_out for slot in self.decisions)
+
+    def decisions_from(self, from_slot):
+        """Decisions this replica still holds, from ``from_slot`` on (for a lagging peer)."""
+        out = []
+        slot = from_slot
+        while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH:
+            out.append((slot, self.decisions[slot]))
+            slot += 1
+        return tuple(out)
+
+    def _apply(self, slot, batch, effects):
+        for command in batch.commands:
+            state, stored = self.client_table.lookup(command.client_id, command.number)
+            if state == "done":
+                self.reply(command, stored, effects)
+            elif state == "stale":
+                self.reply(command, _rejection("stale command number"), effects)
+            else:
+                reply = self._execute(slot, batch, command)
+                self.client_table.record(command.client_id, command.number, reply)
+                self.reply(command, reply, effects)
+
+    def _execute(self, slot, batch, command):
+        if command.method.startswith("@"):
+            return self._internal(slot, command)
+        return self.state_machine.execute(command, slot, batch.time)
+
+    def _internal(self, slot, command):
+        """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
+        try:
+            args = decode_value(command.args)
+        except WireError:
+            return _rejection("malformed internal command")
+        current = self.configs.latest
+        if command.method == "@join" and _is_join(args):
+            new = with_node(current, args[0], args[1])
+        elif command.method == "@remove" and _is_remove(args, current):
+            new = without_node(current, args[0])
+        else:
+            return _rejection(f"unknown internal command {command.method}")
+        self.configs.schedule(slot, new)
+        if self.on_reconfigure is not None:
+            self.on_reconfigure(slot, new)
+        return OK, encode_value([list(new.replicas), list(new.acceptors)])
+
+    def reply(self, command, reply, effects):
+        status, value = reply
+        effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
+                                           status, value, None))
+
+
+def _rejection(reason):
+    return REJECTED, encode_value(ExceptionValue("RuntimeError", [reason]))
+
+
+def _is_join(args):
+    return (isinstance(args, list) and len(args) == 2 and args[0] in ("replica", "acceptor")
+            and isinstance(args[1], str))
+
+
+def _is_remove(args, current):
+    """Never remove the last replica, nor an acceptor if that would leave no quorum of two."""
+    if not (isinstance(args, list) and len(args) == 1 and isinstance(args[0], str)):
+        return False
+    node = args[0]
+    if node in current.replicas:
+        return len(current.replicas) > 1
+    return node in current.acceptors and len(current.acceptors) > 1
+
+
+__all__ = ["Replica", "EXCEPTION", "OK"]

@@ -1,0 +1,176 @@
+"""A replica node: the Replica and its colocated Leader, behind one handle/tick interface.
+
+This is what the runtime drives for `concoord replica` and what the simulator drives for each
+replica: every input is a message plus the current time, every output an Effects.
+"""
+
+from concoord.protocol.config import ConfigHistory, with_node
+from concoord.protocol.effects import Effects
+from concoord.protocol.leader import Leader
+from concoord.protocol.replica import Replica
+from concoord.protocol.timing import Timing
+from concoord.wire.messages import (
+    REDIRECT, REJECTED, Accepted, CatchupReply, CatchupRequest, ClientReply, ClientRequest,
+    Decision, Heartbeat, HeartbeatReply, Promise)
+from concoord.wire.values import ExceptionValue, decode_value, encode_value
+from concoord.errors import WireError
+
+
+class ReplicaNode:
+    def __init__(self, node_id, configuration, state_machine, now, timing=Timing(), window=None,
+                 incarnation=0):
+        history = (configuration if isinstance(configuration, ConfigHistory)
+                   else ConfigHistory(configuration, **({"window": window} if window else {})))
+        self.node_id = node_id
+        self.timing = timing
+        self.state_machine = state_machine
+        self.replica = Replica(node_id, history, state_machine)
+        self.leader = Leader(node_id, self.replica, timing, now, incarnation)
+        self.last_catchup = now - timing.catchup_interval
+        self.catchup_turn = 0
+
+    @property
+    def configs(self):
+        return self.replica.configs
+
+    def handle(self, msg, now):
+        effects = Effects()
+        handler = self._HANDLERS.get(type(msg))
+        if handler is not None:
+            handler(self, msg, now, effects)
+        return effects
+
+    def tick(self, now):
+        effects = self.leader.tick(now)
+        self._maybe_catch_up(now, effects)
+        return effects
+
+    # ---- clients ----------------------------------------------------------------------------
+
+    def _on_client_request(self, msg, now, effects):
+        command = msg.command
+        if command.client_id != msg.src:
+            return self._refuse(command, "client id does not match the sender", effects)
+        reason = self._refusal(command)
+        if reason is not None:
+            return self._refuse(command, reason, effects)
+        if command.method == "@join" and self._genesis_join(command, now, effects):
+            return
+        if not self.leader.is_active:
+            hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
+            effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
+                                               REDIRECT, b"", hint))
+            return
+        state, stored = self.replica.client_table.lookup(command.client_id, command.number)
+        if state == "done":
+            self.replica.reply(command, stored, effects)
+        elif state == "stale":
+            self._refuse(command, "stale command number", effects)
+        else:
+            self.leader.submit(command, now, effects)
+
+    def _refusal(self, command):
+        if command.method in ("@join", "@remove"):
+            return None
+        return self.state_machine.refusal(command.method)
+
+    def _refuse(self, command, reason, effects):
+        value = encode_value(ExceptionValue("RuntimeError", [reason]))
+        effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
+                                           REJECTED, value, None))
+
+    def _genesis_join(self, command, now, effects):
+        """The first acceptor to reach the bootstrap replica completes the initial configuration
+        directly: with no acceptor, nothing can have been decided yet."""
+        config = self.configs.latest
+        if config.acceptors or self.replica.slot_out != 1:
+            return False
+        try:
+            role, node = decode_value(command.args)
+        except (WireError, TypeError, ValueError):
+            return False
+        if role != "acceptor" or not isinstance(node, str):
+            return False
+        new = with_node(config, "acceptor", node)
+        self.configs.set_genesis(new)
+        reply = (0, encode_value([list(new.replicas), list(new.acceptors)]))
+        self.replica.client_table.record(command.client_id, command.number, reply)
+        self.replica.reply(command, reply, effects)
+        self.leader.last_heard = now - 10 * self.timing.election_timeout
+        return True
+
+    # ---- consensus --------------------------------------------------------------------------
+
+    def _on_promise(self, msg, now, effects):
+        self.leader.on_promise(msg, now, effects)
+
+    def _on_accepted(self, msg, now, effects):
+        decided = self.leader.on_accepted(msg, now, effects)
+        if decided is not None:
+            self._decide(decided[0], decided[1], now, effects)
+
+    def _on_decision(self, msg, now, effects):
+        self._decide(msg.slot, msg.batch, now, effects)
+
+    def _decide(self, slot, batch, now, effects):
+        first = self.replica.slot_out
+        self.replica.on_decision(slot, batch, effects)
+        for applied in range(first, self.replica.slot_out):
+            self.leader.on_applied(applied, self.replica.decisions[applied], now, effects)
+
+    def _on_heartbeat(self, msg, now, effects):
+        self.leader.on_heartbeat(msg, now, effects)
+
+    def _on_heartbeat_reply(self, msg, now, effects):
+        self.leader.on_heartbeat_reply(msg, now, effects)
+
+    # ---- catch-up -----------------------------------------------------------------------------
+
+    def _behind(self):
+        return (self.replica.has_gap() or self.leader.leader_slot_out > self.replica.slot_out
+                or self.node_id not in self.configs.latest.replicas)
+
+    def _maybe_catch_up(self, now, effects):
+        if not self._behind() or now - self.last_catchup < self.timing.catchup_interval:
+            return
+        self.last_catchup = now
+        peers = sorted(set(self.configs.latest.replicas) - {self.node_id})
+        leader = self.leader.leader_id
+        if leader in peers:   # ask the leader every other time, the others in turn
+            peers = [leader] + [p for p in peers if p != leader]
+        if peers:
+            self.catchup_turn += 1
+            peer = peers[0] if self.catchup_turn % 2 else peers[self.catchup_turn // 2 % len(peers)]
+            effects.send(peer, CatchupRequest(self.node_id, self.replica.slot_out))
+
+    def _on_catchup_request(self, msg, now, effects):
+        decisions = self.replica.decisions_from(msg.from_slot)
+        if decisions:
+            effects.send(msg.src, CatchupReply(self.node_id, decisions))
+
+    def _on_catchup_reply(self, msg, now, effects):
+        for slot, batch in msg.decisions:
+            self._decide(slot, batch, now, effects)
+
+    # ---- status -------------------------------------------------------------------------------
+
+    def status(self):
+        config = self.configs.latest
+        return {
+            "node": self.node_id, "role": "replica", "state": self.leader.state,
+            "leader": self.leader.leader_id, "ballot": list(self.leader.leader_ballot),
+            "slot_out": self.replica.slot_out,
+            "replicas": list(config.replicas), "acceptors": list(config.acceptors),
+            "genesis": [list(c) for c in self.configs.config_for(1)],
+            "object": self.state_machine.describe(),
+        }
+
+    _HANDLERS = {
+        ClientRequest: _on_client_request, Promise: _on_promise, Accepted: _on_accepted,
+        Decision: _on_decision, Heartbeat: _on_heartbeat, HeartbeatReply: _on_heartbeat_reply,
+        CatchupRequest: _on_catchup_request, CatchupReply: _on_catchup_reply,
+    }
+
+    def check_invariants(self):
+        self.leader.check_invariants()
+        assert all(slot >= 1 for slot in self.replica.decisions)

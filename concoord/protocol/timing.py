@@ -1,0 +1,23 @@
+"""Protocol timeouts, in seconds of the driver's clock."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    heartbeat_interval: float = 0.05   # how often the active leader announces itself
+    election_timeout: float = 0.3      # silence after which the next replica in line campaigns
+    retransmit_interval: float = 0.1   # resend phase 1/2 messages not yet answered
+    catchup_interval: float = 0.1      # how often a lagging replica asks for decisions
+
+    def validate(self):
+        """One clear line per bad relation, or an empty list."""
+        problems = []
+        for name in ("heartbeat_interval", "election_timeout", "retransmit_interval",
+                     "catchup_interval"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be positive")
+        if self.election_timeout < 3 * self.heartbeat_interval:
+            problems.append("election timeout must be at least 3 heartbeat intervals, or a "
+                            "healthy leader would be replaced after a few late heartbeats")
+        return problems

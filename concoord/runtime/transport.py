@@ -1,0 +1,399 @@
+"""The TCP layer of a node: accepted connections, write-only links to peers, nothing else.
+
+Every socket has a reader thread and/or a writer thread. Senders never touch the network: they
+append an encoded frame to the socket's outbox and the writer thread drains everything queued in
+one ``sendall`` (so a burst of small messages costs one syscall, not one each). Links to peers
+connect and reconnect on their own and drop messages while the peer is unreachable: the protocol
+above retransmits, and a caller must never block on a dead or stopped peer.
+"""
+
+import collections
+import errno
+import logging
+import socket
+import threading
+import time
+
+from concoord.errors import WireError
+from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
+from concoord.wire.codec import MAX_FRAME, FrameReader, encode_frame
+
+log = logging.getLogger("concoord.transport")
+
+WRITE_CHUNK = 256 << 10       # bytes coalesced into one sendall
+RECV_SIZE = 256 << 10
+OUTBOX_LIMIT = 64 << 20       # an inbound peer with more than this queued is a slow reader
+CONNECT_TIMEOUT = 1.0
+BACKOFF_MIN, BACKOFF_MAX = 0.01, 0.5
+JOIN_TIMEOUT = 0.5
+_ACCEPT_RETRY = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
+def _spawn(target, name):
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+class _Outbox:
+    """Frames waiting for one socket: any thread appends, one writer thread drains in bulk."""
+
+    def __init__(self, limit):
+        self._cond = threading.Condition(threading.Lock())
+        self._frames = collections.deque()
+        self._size = 0
+        self._limit = limit
+        self.closed = False
+
+    def put(self, frame):
+        """Queue one frame; False if the outbox is closed or would grow past its limit."""
+        with self._cond:
+            if self.closed or self._size + len(frame) > self._limit:
+                return False
+            self._frames.append(frame)
+            self._size += len(frame)
+            if len(self._frames) == 1:  # the writer only ever sleeps on an empty outbox
+                self._cond.notify()
+        return True
+
+    def take(self):
+        """Block until something is queued; return it as one bytes (~WRITE_CHUNK), None if closed."""
+        with self._cond:
+            while not self._frames and not self.closed:
+                self._cond.wait()
+            if self.closed:
+                return None
+            frames = self._frames
+            chunk = [frames.popleft()]
+            size = len(chunk[0])
+            while frames and size + len(frames[0]) <= WRITE_CHUNK:
+                frame = frames.popleft()
+                chunk.append(frame)
+                size += len(frame)
+            self._size -= size
+        return chunk[0] if len(chunk) == 1 else b"".join(chunk)
+
+    def clear(self, close=False):
+        """Drop everything queued; ``close=True`` also refuses further frames and wakes the writer."""
+        with self._cond:
+            self._frames.clear()
+            self._size = 0
+            if close:
+                self.closed = True
+                self._cond.notify_all()
+
+
+class InboundConnection:
+    """A connection a peer or client opened to us: messages in, replies out."""
+
+    def __init__(self, sock, transport):
+        self._sock = sock
+        self._transport = transport
+        self.peer = format_address(sock.getpeername())
+        self._outbox = _Outbox(transport.outbox_limit)
+        self._close_lock = threading.Lock()
+        self.closed = False
+        self._reader = self._writer = None
+
+    def __repr__(self):
+        return f"<InboundConnection from {self.peer}{' closed' if self.closed else ''}>"
+
+    def start(self):
+        self._writer = _spawn(self._write_loop, f"concoord-write-{self.peer}")
+        self._reader = _spawn(self._read_loop, f"concoord-read-{self.peer}")
+
+    def send(self, msg):
+        """Queue ``msg`` for the peer (thread-safe, never blocks); False if the connection is gone."""
+        return self.send_frame(encode_frame(msg))
+
+    def send_frame(self, frame):
+        """Like send() for an already encoded frame (to encode a broadcast only once)."""
+        if self._outbox.put(frame):
+            return True
+        if not self.closed:
+            log.warning("closing connection from %s: slow reader (over %d bytes queued)",
+                        self.peer, self._transport.outbox_limit)
+            self.close()
+        return False
+
+    def close(self):
+        """Close the connection (idempotent); on_disconnect is called once, from this thread."""
+        with self._close_lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._outbox.clear(close=True)
+        shutdown_quietly(self._sock)
+        self._transport._connection_closed(self)
+
+    def join(self, timeout):
+        for thread in (self._reader, self._writer):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+
+    def _read_loop(self):
+        reader = FrameReader(self._transport.max_frame)
+        try:
+            while not self.closed:
+                data = self._sock.recv(RECV_SIZE)
+                if not data:
+                    break
+                try:
+                    messages = reader.feed(data)
+                except WireError as exc:
+                    log.warning("closing connection from %s: %s", self.peer, exc)
+                    break
+                for msg in messages:
+                    self._transport._deliver(self, msg)
+        except OSError as exc:
+            if not self.closed:
+                log.debug("connection from %s failed: %s", self.peer, exc)
+        finally:
+            self.close()
+            # The fd is closed only once the writer is done with it, so that no thread can ever
+            # touch a descriptor number the OS has already handed to a new socket.
+            self._writer.join()
+            self._sock.close()
+
+    def _write_loop(self):
+        while True:
+            data = self._outbox.take()
+            if data is None:
+                return
+            try:
+                self._sock.sendall(data)
+            except OSError as exc:
+                if not self.closed:
+                    log.debug("writing to %s failed: %s", self.peer, exc)
+                self.close()
+                return
+
+
+class OutboundLink:
+    """A write-only connection to one peer node, (re)connected by its own writer thread.
+
+    Nothing is ever read: the peer answers over its own link to our listener.
+    """
+
+    def __init__(self, peer, limit=OUTBOX_LIMIT):
+        self.peer = peer
+        self._address = split_address(peer)
+        self._outbox = _Outbox(limit)
+        self._stop = threading.Event()
+        self._sock = None
+        self._thread = _spawn(self._run, f"concoord-link-{peer}")
+
+    def __repr__(self):
+        return f"<OutboundLink to {self.peer}{' connected' if self._sock else ''}>"
+
+    def send_frame(self, frame):
+        """Queue a frame; it is silently dropped if the link is closed or hopelessly behind."""
+        return self._outbox.put(frame)
+
+    def close(self):
+        self._stop.set()
+        self._outbox.clear(close=True)
+        sock = self._sock
+        if sock is not None:
+            shutdown_quietly(sock)
+
+    def join(self, timeout):
+        self._thread.join(timeout)
+
+    def _run(self):
+        backoff = BACKOFF_MIN
+        try:
+            while True:
+                data = self._outbox.take()
+                if data is None:
+                    return
+                if self._sock is not None and self._peer_closed():
+                    self._disconnect("peer closed the connection")
+                if self._sock is None and not self._connect():
+                    self._outbox.clear()  # unreachable: the protocol will retransmit
+                    if self._stop.wait(backoff):
+                        return
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+                    continue
+                backoff = BACKOFF_MIN
+                try:
+                    self._sock.sendall(data)
+                except OSError as exc:
+                    self._disconnect(f"write failed: {exc}")
+        finally:
+            self._disconnect(None)
+
+    def _connect(self):
+        try:
+            sock = socket.create_connection(self._address, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            log.debug("cannot connect to %s: %s", self.peer, exc)
+            return False
+        sock.settimeout(None)
+        set_nodelay(sock)
+        self._sock = sock
+        if self._stop.is_set():  # close() ran while we were connecting and could not see sock
+            shutdown_quietly(sock)
+        log.debug("connected to %s", self.peer)
+        return True
+
+    def _peer_closed(self):
+        """A peer that exited has sent FIN; notice it before writing into a dead connection.
+
+        One non-blocking recv per coalesced write is cheap and saves the first batch after a
+        peer restart, which would otherwise vanish into the old connection.
+        """
+        try:
+            return not self._sock.recv(4096, socket.MSG_DONTWAIT)  # any data is discarded
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def _disconnect(self, reason):
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        if reason:
+            log.debug("link to %s lost: %s", self.peer, reason)
+        shutdown_quietly(sock)
+        sock.close()
+
+
+class _DeadLink:
+    """What a closed transport sends through: nothing."""
+
+    @staticmethod
+    def send_frame(frame):
+        return False
+
+
+_DEAD_LINK = _DeadLink()
+
+
+class Transport:
+    """A node's listener, the connections accepted on it, and its links to peer nodes.
+
+    ``on_message(conn, msg)`` is called from the connection's reader thread for every decoded
+    message; ``on_disconnect(conn)`` once when an accepted connection closes (not during close()).
+    """
+
+    def __init__(self, listener_socket, on_message, on_disconnect=None, max_frame=MAX_FRAME):
+        self._listener = listener_socket
+        self._on_message = on_message
+        self._on_disconnect = on_disconnect
+        self.max_frame = max_frame
+        self.outbox_limit = OUTBOX_LIMIT
+        self._address = format_address(listener_socket.getsockname())
+        self._lock = threading.Lock()
+        self._links = {}
+        self._connections = set()
+        self._closed = False
+        self._stopped = threading.Event()
+        self._accept_thread = None
+
+    def __repr__(self):
+        return f"<Transport {self._address}>"
+
+    @property
+    def address(self):
+        return self._address
+
+    def start(self):
+        self._accept_thread = _spawn(self._accept_loop, f"concoord-accept-{self._address}")
+
+    def send(self, peer, msg):
+        """Send ``msg`` to the node listening at ``peer`` ("host:port"); never blocks."""
+        self._link(peer).send_frame(encode_frame(msg))
+
+    def broadcast(self, peers, msg):
+        """Send one message to several nodes, encoding it once."""
+        frame = encode_frame(msg)
+        for peer in peers:
+            self._link(peer).send_frame(frame)
+
+    def close(self):
+        """Stop accepting, close every connection and link, and wait briefly for the threads."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stopped.set()
+            connections, self._connections = list(self._connections), set()
+            links, self._links = list(self._links.values()), {}
+        if self._accept_thread is None:
+            self._listener.close()
+        else:
+            shutdown_quietly(self._listener)
+        for endpoint in connections + links:
+            endpoint.close()
+        deadline = time.monotonic() + JOIN_TIMEOUT  # one budget for all: threads are daemons
+        for endpoint in connections + links + [self._accept_thread]:
+            if endpoint is not None:
+                endpoint.join(max(0.0, deadline - time.monotonic()))
+
+    def _link(self, peer):
+        link = self._links.get(peer)  # the common case takes no lock
+        if link is None:
+            with self._lock:
+                link = self._links.get(peer)
+                if link is None:
+                    if self._closed:
+                        return _DEAD_LINK
+                    link = self._links[peer] = OutboundLink(peer, self.outbox_limit)
+        return link
+
+    def _accept_loop(self):
+        try:
+            while not self._closed:
+                try:
+                    sock, _ = self._listener.accept()
+                except OSError as exc:
+                    if self._closed or not self._accept_failed(exc):
+                        return
+                    continue
+                self._adopt(sock)
+        finally:
+            self._listener.close()
+
+    def _accept_failed(self, exc):
+        """Decide whether accept() may be retried after ``exc``."""
+        if exc.errno in _ACCEPT_RETRY:
+            log.warning("cannot accept connections on %s: %s", self._address, exc)
+            self._stopped.wait(0.1)  # out of descriptors: let some connections close first
+            return True
+        if exc.errno == errno.ECONNABORTED:
+            return True
+        log.error("listener %s failed: %s", self._address, exc)
+        return False
+
+    def _adopt(self, sock):
+        set_nodelay(sock)
+        try:
+            conn = InboundConnection(sock, self)
+        except OSError:  # the peer already went away (getpeername fails)
+            sock.close()
+            return
+        with self._lock:
+            if self._closed:
+                sock.close()
+                return
+            self._connections.add(conn)
+        conn.start()
+
+    def _deliver(self, conn, msg):
+        try:
+            self._on_message(conn, msg)
+        except Exception:  # a handler bug must not take the connection (or the node) down
+            log.exception("message handler failed on %r from %s", type(msg).__name__, conn.peer)
+
+    def _connection_closed(self, conn):
+        with self._lock:
+            if self._closed:
+                return
+            self._connections.discard(conn)
+        if self._on_disconnect is not None:
+            try:
+                self._on_disconnect(conn)
+            except Exception:
+                log.exception("disconnect handler failed for %s", conn.peer)

@@ -1,0 +1,299 @@
+"""A deterministic simulation of a whole ConCoord cluster in one process.
+
+Everything random comes from one seeded generator: which message is delivered next (reordering),
+drops, duplicates, delays, partitions, crashes and restarts of a minority of acceptors (restarted
+from their persisted records) and replicas (restarted empty, they catch up from peers). After
+every step the checker asserts agreement, state = fold(decisions) and exactly-once; at the end,
+after healing everything, every submitted command must have been decided.
+"""
+
+import random
+
+from concoord.protocol.acceptor_node import AcceptorNode
+from concoord.protocol.replica_node import ReplicaNode
+from concoord.protocol.timing import Timing
+from concoord.wire.messages import REDIRECT, ClientRequest
+from concoord.wire.types import Command, Configuration
+from concoord.wire.values import encode_value
+
+from tests.sim.model import AppendLog, fold
+
+
+class Violation(AssertionError):
+    pass
+
+
+class SimClient:
+    """A synchronous client: one command at a time, resent (same number) until answered."""
+    RETRY_AFTER = 0.5
+    BACKOFF = 0.02
+
+    def __init__(self, client_id, replicas, rng):
+        self.client_id = client_id
+        self.replicas = replicas
+        self.rng = rng
+        self.number = 0
+        self.outstanding = None     # Command waiting for its reply
+        self.target = rng.choice(replicas)
+        self.resend_at = 0.0
+        self.follow_hint = False    # the next resend goes to a redirect's hint
+        self.submitted = []
+
+    def next_request(self, now):
+        self.number += 1
+        self.outstanding = Command(self.client_id, self.number, "append", encode_value([[], {}]))
+        self.submitted.append(self.outstanding)
+        return self._send(now)
+
+    def _send(self, now):
+        self.resend_at = now + self.RETRY_AFTER
+        return self.target, ClientRequest(self.client_id, self.outstanding)
+
+    def on_reply(self, reply, now):
+        if self.outstanding is None or reply.number != self.outstanding.number:
+            return
+        if reply.status == REDIRECT:
+            self.target = reply.leader or self.rng.choice(self.replicas)
+            self.follow_hint = True
+            self.resend_at = now + self.BACKOFF
+            return
+        self.outstanding = None
+
+    def retry(self, now):
+        if self.outstanding is None or now < self.resend_at:
+            return None
+        if not self.follow_hint:
+            self.target = self.rng.choice(self.replicas)   # silent replica: try another
+        self.follow_hint = False
+        return self._send(now)
+
+
+class Cluster:
+    def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
+                 faults=True):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.now = 0.0
+        self.faults = faults
+        # Short timeouts relative to message delays: many elections per run.
+        self.timing = Timing(heartbeat_interval=0.01, election_timeout=0.05,
+                             retransmit_interval=0.02, catchup_interval=0.02)
+        self.replica_ids = [f"r{i}" for i in range(n_replicas)]
+        self.acceptor_ids = [f"a{i}" for i in range(n_acceptors)]
+        self.config = Configuration(tuple(self.replica_ids), tuple(self.acceptor_ids))
+        self.leader_class = leader_class
+        self.disks = {a: [] for a in self.acceptor_ids}
+        self.nodes = {}
+        self.executed = {}           # replica -> number of entries checked so far
+        self.incarnations = 0
+        for node_id in self.replica_ids + self.acceptor_ids:
+            self._start(node_id)
+        self.crashed = set()
+        self.partition = None        # set of node ids cut off from the rest, or None
+        self.next_tick = 0.0
+        self.next_fault = 0.0
+        self.straggler_rate = self.rng.choice([0.01, 0.1, 0.3])
+        self.submitting = True       # clients stop submitting while the cluster settles
+        self.network = []            # [deliver_at, src, dest, msg]
+        self.clients = [SimClient(f"c{i}", self.replica_ids, self.rng) for i in range(n_clients)]
+        self.decided = {}            # slot -> batch, across all replicas
+
+    def _start(self, node_id):
+        if node_id in self.disks:
+            self.nodes[node_id] = AcceptorNode(node_id, list(self.disks[node_id]))
+            return
+        self.incarnations += 1
+        node = ReplicaNode(node_id, self.config, AppendLog(), self.now, self.timing,
+                           incarnation=self.incarnations)
+        if self.leader_class is not None:
+            node.leader.__class__ = self.leader_class
+        self.nodes[node_id] = node
+        self.executed[node_id] = 0
+
+    # ---- the network -------------------------------------------------------------------------
+
+    def _connected(self, a, b):
+        """Partitions cut links between nodes; clients reach every node they can."""
+        if self.partition is None or a not in self.nodes or b not in self.nodes:
+            return True
+        return (a in self.partition) == (b in self.partition)
+
+    def _post(self, src, dest, msg):
+        delay = self.rng.expovariate(1 / 0.001)
+        if self.rng.random() < self.straggler_rate:
+            delay += self.rng.uniform(0, 0.1)      # a straggler, overtaken by later messages
+        self.network.append([self.now + delay, src, dest, msg])
+
+    def _apply(self, node_id, effects):
+        if effects.persist:
+            self.disks[node_id].extend(effects.persist)   # durable before anything is sent
+        for dest, msg in effects.sends:
+            self._post(node_id, dest, msg)
+        for reply in effects.replies:
+            self._post(node_id, reply.client_id, reply)
+
+    def _deliver(self, index):
+        _, src, dest, msg = self.network.pop(index)
+        if not self._connected(src, dest) or src in self.crashed or dest in self.crashed:
+            return
+        if dest in self.nodes:
+            self._apply(dest, self.nodes[dest].handle(msg, self.now))
+            self._check(dest)
+            return
+        client = self._client(dest)
+        if client is not None and client.target == src:
+            client.on_reply(msg, self.now)
+
+    def _client(self, client_id):
+        for client in self.clients:
+            if client.client_id == client_id:
+                return client
+        return None
+
+    # ---- steps ---------------------------------------------------------------------------------
+
+    TICK = 0.005
+    FAULT_INTERVAL = 0.15     # mean sim-seconds between faults
+
+    def step(self, faulty):
+        """One event: a fault, a timer tick, a client request, or one message delivered (any
+        due message, so deliveries reorder). Time jumps to the next event when nothing is due."""
+        if faulty and self.now >= self.next_fault:
+            self.next_fault = self.now + self.rng.expovariate(1 / self.FAULT_INTERVAL)
+            self._fault()
+        if self.now >= self.next_tick:
+            self.next_tick = self.now + self.TICK
+            self._tick_nodes()
+            return
+        if self.rng.random() < 0.2:
+            self._client_step()
+        due = [i for i, m in enumerate(self.network) if m[0] <= self.now]
+        if not due:
+            self.now = min([self.next_tick] + [m[0] for m in self.network])
+            return
+        index = self.rng.choice(due)
+        roll = self.rng.random()
+        if faulty and roll < 0.05:
+            self.network.pop(index)            # drop
+        elif faulty and roll < 0.08:
+            self.network.append(list(self.network[index]))   # duplicate
+        else:
+            self._deliver(index)
+
+    def _tick_nodes(self):
+        for node_id, node in self.nodes.items():
+            if node_id not in self.crashed:
+                self._apply(node_id, node.tick(self.now))
+                self._check(node_id)
+        for client in self.clients:
+            resend = client.retry(self.now)
+            if resend:
+                self._post(client.client_id, *resend)
+
+    def _client_step(self):
+        client = self.rng.choice(self.clients)
+        if client.outstanding is None and self.submitting:
+            self._post(client.client_id, *client.next_request(self.now))
+
+    def _fault(self):
+        kind = self.rng.choice(["crash", "crash", "restart", "partition", "partition",
+                                "isolate_leader", "crash_leader", "rolling_restart", "heal"])
+        if kind in ("crash", "crash_leader"):
+            group = self.rng.choice([self.replica_ids, self.acceptor_ids])
+            if kind == "crash_leader":
+                group = self.replica_ids
+            self._crash(group, leader_only=kind == "crash_leader")
+        elif kind == "rolling_restart":
+            self._rolling_restart()
+        elif kind == "restart" and self.crashed:
+            self._restart(self.rng.choice(sorted(self.crashed)))
+        elif kind == "isolate_leader":
+            leaders = [n for n in self.replica_ids if n not in self.crashed
+                       and self.nodes[n].leader.is_active]
+            if leaders:
+                self.partition = {leaders[0]} | set(self.rng.sample(self.acceptor_ids, 1))
+        elif kind == "partition":
+            everyone = self.replica_ids + self.acceptor_ids
+            self.partition = set(self.rng.sample(everyone, self.rng.randint(1, len(everyone) // 2)))
+        else:
+            self.partition = None
+
+    def _crash(self, group, leader_only):
+        """Crash one node of the group if a minority stays crashed."""
+        alive = [n for n in group if n not in self.crashed]
+        if len(group) - len(alive) + 1 > (len(group) - 1) // 2:
+            return
+        if leader_only:
+            alive = [n for n in alive if self.nodes[n].leader.is_active]
+        if not alive:
+            return
+        victim = self.rng.choice(alive)
+        self.crashed.add(victim)
+        self.network = [m for m in self.network if m[2] != victim]
+
+    def _rolling_restart(self):
+        """A follower reboots with no state just as the leader crashes: the rebooted replica
+        may lead before it has caught up, relying on phase 1 alone."""
+        followers = [n for n in self.replica_ids if n not in self.crashed
+                     and not self.nodes[n].leader.is_active]
+        if followers:
+            self._restart(self.rng.choice(followers))
+            self._crash(self.replica_ids, leader_only=True)
+
+    def _restart(self, node_id):
+        self.crashed.discard(node_id)
+        self._start(node_id)
+
+    def heal(self):
+        self.partition = None
+        for node_id in sorted(self.crashed):
+            self._restart(node_id)
+
+    # ---- checks ---------------------------------------------------------------------------------
+
+    def _check(self, node_id):
+        node = self.nodes[node_id]
+        node.check_invariants()
+        if isinstance(node, AcceptorNode):
+            return
+        replica = node.replica
+        for slot, batch in replica.decisions.items():
+            known = self.decided.setdefault(slot, batch)
+            if known != batch:
+                raise Violation(f"slot {slot}: {node_id} decided {batch}, another {known}")
+        entries = node.state_machine.entries
+        if len(entries) != len(set(entries)):
+            raise Violation(f"{node_id} executed a command twice")
+        if self.executed[node_id] != len(entries):
+            if entries != fold(replica.decisions, replica.slot_out):
+                raise Violation(f"{node_id}: state is not the fold of its decisions")
+            self.executed[node_id] = len(entries)
+
+    def undecided(self):
+        decided = set()
+        for batch in self.decided.values():
+            decided.update((c.client_id, c.number) for c in batch.commands)
+        return [(c.client_id, c.number) for client in self.clients for c in client.submitted
+                if (c.client_id, c.number) not in decided]
+
+
+def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None):
+    """Run one seeded schedule; raise Violation (with a repro line) on any broken property."""
+    cluster = Cluster(seed, n_acceptors, n_replicas, leader_class=leader_class)
+    repro = (f"python -m tests.sim.run --seed {seed} --steps {steps} "
+             f"--acceptors {n_acceptors} --replicas {n_replicas}")
+    try:
+        for _ in range(steps):
+            cluster.step(faulty=True)
+        cluster.heal()
+        cluster.submitting = False
+        settle_steps = 0
+        while cluster.undecided() and settle_steps < 40 * steps:
+            cluster.step(faulty=False)
+            settle_steps += 1
+        missing = cluster.undecided()
+        if missing:
+            raise Violation(f"after healing, {len(missing)} submitted commands never decided")
+    except (Violation, AssertionError) as exc:
+        raise Violation(f"seed {seed}: {exc}\n  reproduce: {repro}") from exc
+    return cluster
