@@ -19,7 +19,7 @@ from concoord.errors import ConnectionError, RemoteError, WireError
 from concoord.wire.codec import encode_frame
 from concoord.wire.messages import OK, REDIRECT, ClientReply, ClientRequest
 from concoord.wire.types import Command
-from concoord.wire.values import ExceptionValue, decode_value, encode_value
+from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
 log = logging.getLogger("concoord.client")
 
@@ -337,7 +337,7 @@ class ClientProxy:
         with self._number_lock:
             number = next(self._numbers)
         # The server decodes exactly this shape: a 2-element list [args, kwargs].
-        encoded = encode_value([list(args), dict(kwargs or {})])
+        encoded = encode_call_arguments(args, kwargs)
         return self._engine.submit(method, Command(self._client_id, number, method, encoded))
 
     def close(self):

@@ -39,6 +39,8 @@ class Leader:
         self.leader_slot_out = 0          # how far the followed leader's replica has applied
         self.pending = deque()            # client commands waiting for a slot
         self.in_flight = set()            # (client id, number) pending or proposed
+        self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
+        replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
     def _reset_ballot_state(self, now):
@@ -69,9 +71,13 @@ class Leader:
 
     def _campaign_due(self, now):
         rank = self._rank()
-        if rank is None:
+        if rank is None or not self.configs.latest.acceptors:
             return False
         return now - self.last_heard > self.timing.election_timeout * (1 + rank)
+
+    def campaign(self, now, effects):
+        """Start phase 1 with a new, higher ballot."""
+        self._campaign(now, effects)
 
     def _campaign(self, now, effects):
         round_ = max(self.ballot.round, self.leader_ballot.round) + 1
@@ -162,13 +168,18 @@ class Leader:
         if slot < self.constrained_up_to:
             return NOOP
         if not self.pending:
-            return None
+            return NOOP if slot < self.pad_until else None
         commands, size = [], 0
         while self.pending and len(commands) < MAX_BATCH_COMMANDS and size < MAX_BATCH_BYTES:
             command = self.pending.popleft()
             commands.append(command)
             size += len(command.args) + 64
         return Batch(float(now), tuple(commands))
+
+    def _on_reconfigure(self, slot, config):
+        """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
+        with no-ops so it takes effect without waiting for client traffic."""
+        self.pad_until = max(self.pad_until, slot + self.configs.window)
 
     def _command(self, slot, batch, now, effects):
         assert slot not in self.proposals, "one proposal per slot per ballot"

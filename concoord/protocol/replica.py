@@ -9,7 +9,7 @@ from concoord.errors import WireError
 from concoord.protocol.client_table import ClientTable
 from concoord.protocol.config import with_node, without_node
 from concoord.wire.messages import EXCEPTION, OK, REJECTED, ClientReply
-from concoord.wire.values import ExceptionValue, decode_value, encode_value
+from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 MAX_CATCHUP_BATCH = 256
 
@@ -72,7 +72,7 @@ class Replica:
     def _internal(self, slot, command):
         """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
         try:
-            args = decode_value(command.args)
+            args, _ = decode_call_arguments(command.args)
         except WireError:
             return _rejection("malformed internal command")
         current = self.configs.latest

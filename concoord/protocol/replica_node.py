@@ -12,7 +12,7 @@ from concoord.protocol.timing import Timing
 from concoord.wire.messages import (
     REDIRECT, REJECTED, Accepted, CatchupReply, CatchupRequest, ClientReply, ClientRequest,
     Decision, Heartbeat, HeartbeatReply, Promise)
-from concoord.wire.values import ExceptionValue, decode_value, encode_value
+from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 from concoord.errors import WireError
 
 
@@ -86,17 +86,18 @@ class ReplicaNode:
         if config.acceptors or self.replica.slot_out != 1:
             return False
         try:
-            role, node = decode_value(command.args)
-        except (WireError, TypeError, ValueError):
+            args, _ = decode_call_arguments(command.args)
+        except WireError:
             return False
-        if role != "acceptor" or not isinstance(node, str):
+        if len(args) != 2 or args[0] != "acceptor" or not isinstance(args[1], str):
             return False
+        node = args[1]
         new = with_node(config, "acceptor", node)
         self.configs.set_genesis(new)
         reply = (0, encode_value([list(new.replicas), list(new.acceptors)]))
         self.replica.client_table.record(command.client_id, command.number, reply)
         self.replica.reply(command, reply, effects)
-        self.leader.last_heard = now - 10 * self.timing.election_timeout
+        self.leader.campaign(now, effects)   # the only replica: it leads
         return True
 
     # ---- consensus --------------------------------------------------------------------------

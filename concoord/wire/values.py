@@ -141,3 +141,18 @@ def decode_value(data):
     if not isinstance(data, (bytes, bytearray)):
         raise WireError("value is not bytes")
     return _unpack(bytes(data), 0)
+
+
+def encode_call_arguments(args, kwargs):
+    """How a call's arguments travel: the 2-element list [args, kwargs]."""
+    return encode_value([list(args), dict(kwargs or {})])
+
+
+def decode_call_arguments(data):
+    """(args list, kwargs dict) from encode_call_arguments' bytes; WireError if malformed."""
+    decoded = decode_value(data)
+    if (not isinstance(decoded, list) or len(decoded) != 2 or not isinstance(decoded[0], list)
+            or not isinstance(decoded[1], dict)
+            or not all(isinstance(k, str) for k in decoded[1])):
+        raise WireError("call arguments are not [args, kwargs]")
+    return decoded[0], decoded[1]

@@ -1,0 +1,153 @@
+"""The `concoord` command: argparse dispatch only, one function per subcommand."""
+
+import argparse
+import json
+import logging
+import sys
+
+from concoord import __version__
+from concoord.errors import ConcoordError
+
+EXIT_USAGE = 2
+
+BOOT_HELP = ("comma-separated ip:port list of running nodes to join through "
+             "(e.g. 127.0.0.1:14000,127.0.0.1:14001)")
+PORT_HELP = "TCP port to listen on (default: a free port chosen at random in 14000-15000)"
+ADDR_HELP = ("address to bind and to advertise to the other nodes (default 127.0.0.1; use this "
+             "host's reachable IP address when nodes run on several hosts)")
+
+
+def _add_object_flags(parser, required):
+    parser.add_argument("-f", "--objectfile", required=False,
+                        help="path of the Python file that defines the object's class")
+    parser.add_argument("-c", "--classname", required=False, help="name of the object's class")
+    parser.add_argument("-o", "--object", dest="dotted",
+                        help="the class as package.module.Class, instead of -f/-c")
+    parser.set_defaults(object_required=required)
+
+
+def _add_node_flags(parser):
+    parser.add_argument("-a", "--addr", default="127.0.0.1", help=ADDR_HELP)
+    parser.add_argument("-p", "--port", type=_port, help=PORT_HELP)
+    parser.add_argument("-d", "--debug", action="store_true", help="log every protocol event")
+
+
+def _port(text):
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
+    return port
+
+
+def _bootstrap(text):
+    hosts = [h.strip() for h in text.split(",") if h.strip()]
+    for host in hosts:
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise argparse.ArgumentTypeError(f"'{host}' is not ip:port")
+    if not hosts:
+        raise argparse.ArgumentTypeError("no ip:port given")
+    return hosts
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="concoord", description="ConCoord: replicate an ordinary Python object with "
+        "Multi-Paxos and use it from anywhere through a generated proxy.")
+    parser.add_argument("--version", action="version", version=f"concoord {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    obj = commands.add_parser("object", help="generate the client proxy and server-side copy "
+                              "of an object", description="Write FILE.pyfixed (server side) and "
+                              "FILE.pyproxy (client proxy) beside the object's file.")
+    obj.add_argument("-f", "--objectfile", required=True, help="path of the object's file")
+    obj.add_argument("-c", "--classname", required=True, help="name of the object's class")
+    obj.add_argument("-s", "--safe", action="store_true",
+                     help="refuse objects that do I/O, networking, threads, exec or eval")
+    obj.set_defaults(run=run_object)
+
+    replica = commands.add_parser("replica", help="start a replica of an object",
+                                  description="Start a replica. Without -b it is the bootstrap "
+                                  "replica of a new instance; with -b it joins a running one.")
+    _add_object_flags(replica, required=True)
+    _add_node_flags(replica)
+    replica.add_argument("-b", "--boot", type=_bootstrap, help=BOOT_HELP)
+    replica.set_defaults(run=run_replica)
+
+    acceptor = commands.add_parser("acceptor", help="start an acceptor",
+                                   description="Start an acceptor and join the instance that "
+                                   "the bootstrap node belongs to.")
+    _add_node_flags(acceptor)
+    acceptor.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
+    acceptor.set_defaults(run=run_acceptor)
+
+    status = commands.add_parser("status", help="show a node's view of the instance")
+    status.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    status.set_defaults(run=run_status)
+    return parser
+
+
+def _configure_logging(debug):
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _load_object(args):
+    from concoord.codegen.loader import load_class
+    if args.dotted:
+        return load_class(dotted=args.dotted)
+    if not (args.objectfile and args.classname):
+        raise ConcoordError("name the object with -f FILE -c CLASS (or -o package.module.Class)")
+    return load_class(path=args.objectfile, class_name=args.classname)
+
+
+def run_object(args):
+    from concoord.codegen.concoordify import concoordify
+    fixed, proxy = concoordify(args.objectfile, args.classname, safe=args.safe)
+    print(f"wrote {fixed}\nwrote {proxy}")
+    return 0
+
+
+def run_replica(args):
+    from concoord.runtime.launch import serve_until_signalled, start_replica
+    _configure_logging(args.debug)
+    object_class = _load_object(args)
+    serve_until_signalled(start_replica(object_class, args.addr, args.port, args.boot))
+    return 0
+
+
+def run_acceptor(args):
+    from concoord.runtime.launch import serve_until_signalled, start_acceptor
+    _configure_logging(args.debug)
+    serve_until_signalled(start_acceptor(args.addr, args.port, args.boot))
+    return 0
+
+
+def run_status(args):
+    from concoord.client.status import query_status
+    info = query_status(args.boot[0])
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+    else:
+        for key in sorted(info):
+            print(f"{key:10} {info[key]}")
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConcoordError as exc:
+        print(f"concoord {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"concoord {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

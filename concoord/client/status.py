@@ -1,0 +1,34 @@
+"""Ask one node for its view of the instance (``concoord status``, joining nodes, tests)."""
+
+import secrets
+import socket
+
+from concoord.errors import ConnectionError, WireError
+from concoord.runtime.ports import split_address
+from concoord.wire.codec import FrameReader, encode_frame
+from concoord.wire.messages import StatusReply, StatusRequest
+
+
+def query_status(address, timeout=2.0):
+    """The node's status dict; ConnectionError (one line, naming the node) if it cannot say."""
+    try:
+        host, port = split_address(address)
+    except ValueError as exc:
+        raise ConnectionError(f"{address!r} is not host:port ({exc})") from None
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(encode_frame(StatusRequest("status-" + secrets.token_hex(4))))
+            return _read_status(sock)
+    except (OSError, WireError) as exc:
+        raise ConnectionError(f"no status from {address}: {exc}") from None
+
+
+def _read_status(sock):
+    reader = FrameReader()
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("the node closed the connection without answering")
+        for msg in reader.feed(data):
+            if isinstance(msg, StatusReply):
+                return msg.info

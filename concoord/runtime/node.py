@@ -1,0 +1,125 @@
+"""Drives one protocol node (ReplicaNode or AcceptorNode) with real sockets and a real clock.
+
+One protocol thread owns the node: reader threads put (connection, message) pairs into its
+inbox; it handles them and timer ticks in order, so protocol code needs no locks. Effects are
+carried out in the order the protocol requires: persist, then send, then reply to clients.
+"""
+
+import logging
+import queue
+import threading
+import time
+
+from concoord.wire.messages import ClientRequest, StatusReply, StatusRequest
+
+TICK_INTERVAL = 0.005
+MAX_DRAIN = 4096     # messages handled between two looks at the clock
+
+log = logging.getLogger("concoord.node")
+
+
+class NodeRunner:
+    def __init__(self, node_id, protocol_node, transport_factory, storage=None):
+        self.node_id = node_id
+        self.node = protocol_node
+        self.storage = storage
+        self.inbox = queue.SimpleQueue()
+        self.clients = {}          # client id -> connection its requests arrived on
+        self.transport = transport_factory(self._on_message, self._on_disconnect)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="concoord-protocol", daemon=True)
+
+    def start(self):
+        self.transport.start()
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        self.inbox.put(None)
+        self.thread.join(2.0)
+        self.transport.close()
+        if self.storage is not None:
+            self.storage.close()
+
+    def call(self, function):
+        """Run ``function(node)`` on the protocol thread (for status and joins from outside)."""
+        done = queue.SimpleQueue()
+        self.inbox.put((None, lambda: done.put(function(self.node))))
+        return done.get()
+
+    # ---- transport callbacks (reader threads) -------------------------------------------------
+
+    def _on_message(self, conn, msg):
+        self.inbox.put((conn, msg))
+
+    def _on_disconnect(self, conn):
+        self.inbox.put((conn, None))
+
+    # ---- the protocol thread --------------------------------------------------------------------
+
+    def _run(self):
+        next_tick = time.monotonic()
+        while not self.stopping.is_set():
+            timeout = max(0.0, next_tick - time.monotonic())
+            try:
+                item = self.inbox.get(timeout=timeout)
+            except queue.Empty:
+                item = False
+            handled = 0
+            while item is not False and handled < MAX_DRAIN:
+                if item is None:
+                    return
+                self._dispatch(*item)
+                handled += 1
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    item = False
+            if item not in (False, None):
+                self._dispatch(*item)
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + TICK_INTERVAL
+                self._carry_out(self.node.tick(time.monotonic()))
+
+    def _dispatch(self, conn, msg):
+        try:
+            if conn is None:
+                msg()           # a call() from another thread
+            elif msg is None:
+                self._forget(conn)
+            elif isinstance(msg, StatusRequest):
+                conn.send(StatusReply(self.node_id, self.node.status()))
+            else:
+                if isinstance(msg, ClientRequest):
+                    self.clients[msg.command.client_id] = conn
+                self._carry_out(self.node.handle(msg, time.monotonic()))
+        except AssertionError:
+            log.critical("protocol invariant violated; stopping this node", exc_info=True)
+            self.stopping.set()
+            raise
+
+    def _forget(self, conn):
+        for client_id in [c for c, known in self.clients.items() if known is conn]:
+            del self.clients[client_id]
+
+    def _carry_out(self, effects):
+        if effects.persist and self.storage is not None:
+            self.storage.append(effects.persist)     # durable before anything leaves
+        sends = effects.sends
+        index = 0
+        while index < len(sends):
+            msg = sends[index][1]
+            end = index + 1
+            while end < len(sends) and sends[end][1] is msg:
+                end += 1
+            dests = [dest for dest, _ in sends[index:end]]
+            if len(dests) == 1:
+                self.transport.send(dests[0], msg)
+            else:
+                self.transport.broadcast(dests, msg)
+            index = end
+        for reply in effects.replies:
+            conn = self.clients.get(reply.client_id)
+            if conn is not None and not conn.send(reply):
+                self._forget(conn)

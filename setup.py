@@ -1,0 +1,15 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="concoord",
+    version="2.0.0",
+    description="Replicate ordinary Python objects with Multi-Paxos: locks, queues, counters, "
+                "membership and your own classes, fault-tolerant over TCP.",
+    long_description=open("README").read(),
+    long_description_content_type="text/plain",
+    packages=find_packages(include=["concoord", "concoord.*"]),
+    python_requires=">=3.9",
+    install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7"],
+    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis"]},
+    entry_points={"console_scripts": ["concoord = concoord.cli:main"]},
+)
