@@ -36,8 +36,12 @@ class ConfigHistory:
     def schedule(self, decided_slot, config):
         """Record a configuration decided in ``decided_slot``; it governs from slot + window."""
         start = decided_slot + self.window
-        assert start > self._starts[-1], "reconfigurations are applied in slot order"
-        if config != self._configs[-1]:
+        assert start >= self._starts[-1], "reconfigurations are applied in slot order"
+        if config == self._configs[-1]:
+            return
+        if start == self._starts[-1]:      # several changes in one slot: the last one wins
+            self._configs[-1] = config
+        else:
             self._starts.append(start)
             self._configs.append(config)
 

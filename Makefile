@@ -1,0 +1,31 @@
+# ConCoord: `make demo` runs a local cluster with a client; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SEEDS ?= 1000
+STEPS ?= 5000
+
+.PHONY: venv demo test test-fast sim clean
+
+$(VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) scripts/demo.py
+
+test: venv
+	$(PY) -m pytest tests -q -p no:cacheprovider --timeout 300
+
+test-fast: venv
+	SIM_SEEDS=20 $(PY) -m pytest tests -q -p no:cacheprovider --timeout 300 --ignore tests/integration
+
+sim: venv
+	$(PY) -m tests.sim.run --seeds $(SEEDS) --steps $(STEPS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .hypothesis
