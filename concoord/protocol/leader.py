@@ -246,6 +246,9 @@ class Leader:
             if self._campaign_due(now):
                 self._campaign(now, effects)
             return effects
+        if self.node_id not in self.configs.latest.replicas:
+            self._step_down(now, effects)       # removed from the instance: stop leading
+            return effects
         self._retransmit(now, effects)
         if self.state == ACTIVE and now - self.last_heartbeat >= self.timing.heartbeat_interval:
             self._heartbeat(now, effects)

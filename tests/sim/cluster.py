@@ -14,9 +14,12 @@ from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
-from concoord.wire.values import encode_value
+from concoord.wire.values import encode_call_arguments
 
 from tests.sim.model import AppendLog, fold
+
+
+SPARE_ACCEPTORS = 2
 
 
 class Violation(AssertionError):
@@ -39,9 +42,10 @@ class SimClient:
         self.follow_hint = False    # the next resend goes to a redirect's hint
         self.submitted = []
 
-    def next_request(self, now):
+    def next_request(self, now, method="append", args=()):
         self.number += 1
-        self.outstanding = Command(self.client_id, self.number, "append", encode_value([[], {}]))
+        self.outstanding = Command(self.client_id, self.number, method,
+                                   encode_call_arguments(args, {}))
         self.submitted.append(self.outstanding)
         return self._send(now)
 
@@ -79,8 +83,9 @@ class Cluster:
         self.timing = Timing(heartbeat_interval=0.01, election_timeout=0.05,
                              retransmit_interval=0.02, catchup_interval=0.02)
         self.replica_ids = [f"r{i}" for i in range(n_replicas)]
-        self.acceptor_ids = [f"a{i}" for i in range(n_acceptors)]
-        self.config = Configuration(tuple(self.replica_ids), tuple(self.acceptor_ids))
+        self.acceptor_ids = [f"a{i}" for i in range(n_acceptors + SPARE_ACCEPTORS)]
+        self.config = Configuration(tuple(self.replica_ids),
+                                    tuple(self.acceptor_ids[:n_acceptors]))
         self.leader_class = leader_class
         self.disks = {a: [] for a in self.acceptor_ids}
         self.nodes = {}
@@ -96,6 +101,8 @@ class Cluster:
         self.submitting = True       # clients stop submitting while the cluster settles
         self.network = []            # [deliver_at, src, dest, msg]
         self.clients = [SimClient(f"c{i}", self.replica_ids, self.rng) for i in range(n_clients)]
+        self.admin = SimClient("admin", self.replica_ids, self.rng)
+        self.clients.append(self.admin)
         self.decided = {}            # slot -> batch, across all replicas
 
     def _start(self, node_id):
@@ -191,18 +198,21 @@ class Cluster:
                 self._post(client.client_id, *resend)
 
     def _client_step(self):
-        client = self.rng.choice(self.clients)
+        client = self.rng.choice([c for c in self.clients if c is not self.admin])
         if client.outstanding is None and self.submitting:
             self._post(client.client_id, *client.next_request(self.now))
 
     def _fault(self):
         kind = self.rng.choice(["crash", "crash", "restart", "partition", "partition",
-                                "isolate_leader", "crash_leader", "rolling_restart", "heal"])
+                                "isolate_leader", "crash_leader", "rolling_restart",
+                                "reconfigure", "heal"])
         if kind in ("crash", "crash_leader"):
             group = self.rng.choice([self.replica_ids, self.acceptor_ids])
             if kind == "crash_leader":
                 group = self.replica_ids
             self._crash(group, leader_only=kind == "crash_leader")
+        elif kind == "reconfigure":
+            self._reconfigure()
         elif kind == "rolling_restart":
             self._rolling_restart()
         elif kind == "restart" and self.crashed:
@@ -230,6 +240,31 @@ class Cluster:
         victim = self.rng.choice(alive)
         self.crashed.add(victim)
         self.network = [m for m in self.network if m[2] != victim]
+
+    def _reconfigure(self):
+        """Through the log, swap an acceptor in the current configuration for a spare one, or
+        remove and re-add a replica: the changes govern WINDOW slots after their decision."""
+        if self.admin.outstanding is not None:
+            return
+        config = self._latest_config()
+        spare = [a for a in self.acceptor_ids if a not in config.acceptors]
+        roll = self.rng.random()
+        if roll < 0.4 and spare and len(config.acceptors) <= len(self.acceptor_ids) - 1:
+            request = self.admin.next_request(self.now, "@join", ("acceptor", self.rng.choice(spare)))
+        elif roll < 0.8 and len(config.acceptors) > 3:
+            victim = self.rng.choice(config.acceptors)
+            request = self.admin.next_request(self.now, "@remove", (victim,))
+        elif len(config.replicas) == len(self.replica_ids):
+            victim = self.rng.choice(config.replicas)
+            request = self.admin.next_request(self.now, "@remove", (victim,))
+        else:
+            absent = [r for r in self.replica_ids if r not in config.replicas]
+            request = self.admin.next_request(self.now, "@join", ("replica", absent[0]))
+        self._post("admin", *request)
+
+    def _latest_config(self):
+        replicas = [self.nodes[r].replica for r in self.replica_ids if r not in self.crashed]
+        return max(replicas, key=lambda r: r.slot_out).configs.latest
 
     def _rolling_restart(self):
         """A follower reboots with no state just as the leader crashes: the rebooted replica

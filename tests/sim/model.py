@@ -24,12 +24,13 @@ class AppendLog:
 
 
 def fold(decisions, upto):
-    """What an AppendLog must hold after applying slots 1..upto-1 with exactly-once."""
+    """What an AppendLog must hold after applying slots 1..upto-1 with exactly-once (internal
+    '@' commands change the configuration, not the object)."""
     seen, entries = set(), []
     for slot in range(1, upto):
         for command in decisions[slot].commands:
             key = (command.client_id, command.number)
-            if key not in seen:
+            if key not in seen and not command.method.startswith("@"):
                 seen.add(key)
                 entries.append(key)
     return entries
