@@ -6,6 +6,9 @@ import logging
 import sys
 
 from concoord import __version__
+from concoord.bench import commands as bench_commands
+from concoord.deploy import commands as deploy_commands
+from concoord.dns import commands as dns_commands
 from concoord.errors import ConcoordError
 
 EXIT_USAGE = 2
@@ -89,6 +92,9 @@ def build_parser():
     status.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.set_defaults(run=run_status)
+
+    for package_commands in (dns_commands, deploy_commands, bench_commands):
+        package_commands.add_commands(commands)
     return parser
 
 

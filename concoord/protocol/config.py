@@ -69,15 +69,16 @@ class ConfigHistory:
         return history
 
 
+ROLES = {"replica": "replicas", "acceptor": "acceptors", "nameserver": "nameservers"}
+
+
 def with_node(config, role, node_id):
-    """The configuration with ``node_id`` added in ``role`` ('replica' or 'acceptor')."""
-    if role == "replica" and node_id not in config.replicas:
-        return config._replace(replicas=tuple(sorted(config.replicas + (node_id,))))
-    if role == "acceptor" and node_id not in config.acceptors:
-        return config._replace(acceptors=tuple(sorted(config.acceptors + (node_id,))))
-    return config
+    """The configuration with ``node_id`` added in ``role`` (a key of ROLES)."""
+    group = getattr(config, ROLES[role])
+    if node_id in group:
+        return config
+    return config._replace(**{ROLES[role]: tuple(sorted(group + (node_id,)))})
 
 
 def without_node(config, node_id):
-    return Configuration(tuple(r for r in config.replicas if r != node_id),
-                         tuple(a for a in config.acceptors if a != node_id))
+    return Configuration(*(tuple(n for n in group if n != node_id) for group in config))

@@ -7,7 +7,7 @@ decision, once known, never changes.
 
 from concoord.errors import WireError
 from concoord.protocol.client_table import ClientTable
-from concoord.protocol.config import with_node, without_node
+from concoord.protocol.config import ROLES, with_node, without_node
 from concoord.wire.messages import EXCEPTION, OK, REJECTED, ClientReply
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
@@ -85,7 +85,7 @@ class Replica:
         self.configs.schedule(slot, new)
         if self.on_reconfigure is not None:
             self.on_reconfigure(slot, new)
-        return OK, encode_value([list(new.replicas), list(new.acceptors)])
+        return OK, encode_value([list(group) for group in new])
 
     def reply(self, command, reply, effects):
         status, value = reply
@@ -98,7 +98,7 @@ def _rejection(reason):
 
 
 def _is_join(args):
-    return (isinstance(args, list) and len(args) == 2 and args[0] in ("replica", "acceptor")
+    return (isinstance(args, list) and len(args) == 2 and args[0] in ROLES
             and isinstance(args[1], str))
 
 
@@ -109,7 +109,9 @@ def _is_remove(args, current):
     node = args[0]
     if node in current.replicas:
         return len(current.replicas) > 1
-    return node in current.acceptors and len(current.acceptors) > 1
+    if node in current.acceptors:
+        return len(current.acceptors) > 1
+    return node in current.nameservers
 
 
 __all__ = ["Replica", "EXCEPTION", "OK"]

@@ -94,7 +94,7 @@ class ReplicaNode:
         node = args[1]
         new = with_node(config, "acceptor", node)
         self.configs.set_genesis(new)
-        reply = (0, encode_value([list(new.replicas), list(new.acceptors)]))
+        reply = (0, encode_value([list(group) for group in new]))
         self.replica.client_table.record(command.client_id, command.number, reply)
         self.replica.reply(command, reply, effects)
         self.leader.campaign(now, effects)   # the only replica: it leads
@@ -162,6 +162,7 @@ class ReplicaNode:
             "leader": self.leader.leader_id, "ballot": list(self.leader.leader_ballot),
             "slot_out": self.replica.slot_out,
             "replicas": list(config.replicas), "acceptors": list(config.acceptors),
+            "nameservers": list(config.nameservers),
             "genesis": [list(c) for c in self.configs.config_for(1)],
             "object": self.state_machine.describe(),
         }

@@ -65,8 +65,7 @@ def start_replica(object_class, addr, port, bootstrap, timing=Timing()):
     listener, node_id = _listen(addr, port)
     if bootstrap:
         _, status = _bootstrap_status(bootstrap)
-        replicas, acceptors = status["genesis"]
-        genesis = Configuration(tuple(replicas), tuple(acceptors))
+        genesis = Configuration(*(tuple(group) for group in status["genesis"]))
     else:
         genesis = Configuration((node_id,), ())
     node = ReplicaNode(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,

@@ -77,9 +77,7 @@ def _decision(value):
 
 
 def _configuration(value):
-    replicas, acceptors = _seq(value, 2)
-    return Configuration(tuple(_str(r) for r in _seq(replicas)),
-                         tuple(_str(a) for a in _seq(acceptors)))
+    return Configuration(*(tuple(_str(node) for node in _seq(group)) for group in _seq(value, 3)))
 
 
 def _bytes(value):

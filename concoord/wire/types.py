@@ -50,9 +50,11 @@ class PValue(NamedTuple):
 
 
 class Configuration(NamedTuple):
-    """Who is in the instance: replicas (each with a colocated leader) and acceptors."""
+    """Who is in the instance: replicas (each with a colocated leader), acceptors, and the
+    nameservers that publish this view in DNS (they take no part in consensus)."""
     replicas: Tuple[str, ...]
     acceptors: Tuple[str, ...]
+    nameservers: Tuple[str, ...] = ()
 
     def quorum(self):
         return len(self.acceptors) // 2 + 1

@@ -164,3 +164,42 @@ def test_replica_dead_bootstrap(counter_harness):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("concoord replica: error:")
     assert "127.0.0.1:1" in lines[0]
+
+
+def _exit_or_join(harness, node, through, timeout=40):
+    """Wait until ``node`` has exited (returns its log) or is listed in the view (None)."""
+    key = node.role + "s"
+
+    def settled():
+        if not node.alive:
+            return "exited"
+        return "joined" if node.address in through.status(timeout=1.0)[key] else None
+    from tests.integration.harness import wait_until
+    return node.log() if wait_until(settled, timeout) == "exited" else None
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: `concoord replica -b <acceptor>` dies with a "
+                   "KeyError: 'genesis' traceback (launch.start_replica reads status['genesis'] "
+                   "from whatever node answered first)")
+def test_replica_bootstrapped_through_an_acceptor(counter_harness):
+    h = counter_harness
+    replica = h.start_replica()
+    acceptor = h.start_acceptor(replica)
+    node = h.start_replica(bootstrap=acceptor.address, wait=False)
+    log = _exit_or_join(h, node, replica)
+    if log is not None:  # refusing is fine, but with one clear line, not a traceback
+        assert "Traceback" not in log, log
+        errors = [line for line in log.splitlines() if "error" in line.lower()]
+        assert len(errors) == 1 and errors[0].startswith("concoord replica: error:"), log
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: with -b ACCEPTOR,REPLICA a joining acceptor gives "
+                   "up ('bootstrap ... is a acceptor, not a replica') instead of trying the "
+                   "replica that is also in the list")
+def test_acceptor_bootstrap_list_starting_with_an_acceptor(counter_harness):
+    h = counter_harness
+    replica = h.start_replica()
+    acceptor = h.start_acceptor(replica)
+    node = h.start_acceptor(f"{acceptor.address},{replica.address}", wait=False)
+    log = _exit_or_join(h, node, replica)
+    assert log is None, f"the acceptor did not join:\n{log}"
