@@ -79,6 +79,10 @@ def build_parser():
     _add_object_flags(replica, required=True)
     _add_node_flags(replica)
     replica.add_argument("-b", "--boot", type=_bootstrap, help=BOOT_HELP)
+    replica.add_argument("--data-dir", help="directory where the replica records its identity "
+                         "and the instance's initial configuration, so that restarted with it "
+                         "(even after the whole instance stopped) it resumes as the same member "
+                         "and rebuilds the object from the log")
     replica.set_defaults(run=run_replica)
 
     acceptor = commands.add_parser("acceptor", help="start an acceptor",
@@ -86,6 +90,11 @@ def build_parser():
                                    "the bootstrap node belongs to.")
     _add_node_flags(acceptor)
     acceptor.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
+    acceptor.add_argument("--data-dir", help="directory for the acceptor's promises, fsync'd "
+                          "before every reply; restart with the same directory to resume as "
+                          "the same member. Without it state is in memory only: an acceptor "
+                          "that restarts has forgotten its promises and must not rejoin under "
+                          "its old address, and a whole-instance crash loses every write")
     acceptor.set_defaults(run=run_acceptor)
 
     status = commands.add_parser("status", help="show a node's view of the instance")
@@ -123,14 +132,15 @@ def run_replica(args):
     from concoord.runtime.launch import serve_until_signalled, start_replica
     _configure_logging(args.debug)
     object_class = _load_object(args)
-    serve_until_signalled(start_replica(object_class, args.addr, args.port, args.boot))
+    serve_until_signalled(start_replica(object_class, args.addr, args.port, args.boot,
+                                        args.data_dir))
     return 0
 
 
 def run_acceptor(args):
     from concoord.runtime.launch import serve_until_signalled, start_acceptor
     _configure_logging(args.debug)
-    serve_until_signalled(start_acceptor(args.addr, args.port, args.boot))
+    serve_until_signalled(start_acceptor(args.addr, args.port, args.boot, args.data_dir))
     return 0
 
 

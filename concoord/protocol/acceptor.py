@@ -90,6 +90,14 @@ class Acceptor:
         for old in [s for s in self.accepted if s < slot]:
             del self.accepted[old]
 
+    def live_records(self):
+        """Records that rebuild exactly this acceptor's state (to compact its disk log)."""
+        records = [("promise", self.promised)]
+        if self.gc_below > 1:
+            records.append(("gc", self.gc_below))
+        records.extend(("accept", pvalue) for _, pvalue in sorted(self.accepted.items()))
+        return records
+
     def check_invariants(self):
         for slot, pvalue in self.accepted.items():
             assert pvalue.slot == slot

@@ -1,7 +1,9 @@
 """Starting `concoord replica` and `concoord acceptor` processes: bind, build the protocol node,
 join the running instance through its log, and serve until SIGINT/SIGTERM."""
 
+import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -12,6 +14,7 @@ from concoord.errors import ConcoordError, ConnectionError
 from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.timing import Timing
+from concoord.runtime.disk_log import DiskLog
 from concoord.runtime.node import NodeRunner
 from concoord.runtime.object_host import ObjectHost
 from concoord.runtime.ports import bind_listener
@@ -20,6 +23,8 @@ from concoord.wire.types import Configuration
 
 log = logging.getLogger("concoord.launch")
 JOIN_TIMEOUT = 30.0
+IDENTITY_FILE = "node-id"
+GENESIS_FILE = "genesis.json"
 
 
 def _listen(addr, port):
@@ -61,9 +66,16 @@ def _bootstrap_replicas(bootstrap):
     raise ConcoordError(f"bootstrap {address} is a {status.get('role')}, not a replica")
 
 
-def start_replica(object_class, addr, port, bootstrap, timing=Timing()):
+def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing()):
+    """With ``data_dir`` a restarted replica resumes as the same member: it rebuilds the object
+    by replaying the log from the instance's initial configuration (peers or acceptors)."""
+    remembered = _remembered_genesis(data_dir)
+    if remembered is not None and port is None:
+        port = _remembered_port(data_dir)
     listener, node_id = _listen(addr, port)
-    if bootstrap:
+    if remembered is not None:
+        genesis = remembered
+    elif bootstrap:
         _, status = _bootstrap_status(bootstrap)
         genesis = Configuration(*(tuple(group) for group in status["genesis"]))
     else:
@@ -73,20 +85,84 @@ def start_replica(object_class, addr, port, bootstrap, timing=Timing()):
     runner = NodeRunner(node_id, node, _transport_factory(listener))
     runner.start()
     print(f"concoord replica {node_id} serving {object_class.__name__}", flush=True)
-    if bootstrap:
+    if remembered is not None:
+        log.info("resuming as a member of the instance recorded in %s", data_dir)
+    elif bootstrap:
         _join(node_id, "replica", bootstrap)
         log.info("joined the instance as a replica")
+    if data_dir and remembered is None:
+        _remember_genesis_when_complete(runner, data_dir, node_id)
     return runner
 
 
-def start_acceptor(addr, port, bootstrap):
+def _remembered_genesis(data_dir):
+    try:
+        with open(os.path.join(data_dir, GENESIS_FILE)) as f:
+            groups = json.load(f)
+        return Configuration(*(tuple(group) for group in groups))
+    except (TypeError, OSError, ValueError):
+        return None
+
+
+def _remember_genesis_when_complete(runner, data_dir, node_id):
+    """The initial configuration is final once it has an acceptor (a bootstrap replica gets
+    its first one later); record it then, with this node's identity."""
+    os.makedirs(data_dir, exist_ok=True)
+
+    def watch():
+        while not runner.stopping.is_set():
+            genesis = runner.call(lambda node: node.configs.config_for(1))
+            if genesis.acceptors:
+                _remember_identity(data_dir, node_id)
+                temporary = os.path.join(data_dir, GENESIS_FILE + ".new")
+                with open(temporary, "w") as f:
+                    json.dump([list(group) for group in genesis], f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temporary, os.path.join(data_dir, GENESIS_FILE))
+                return
+            time.sleep(0.1)
+    threading.Thread(target=watch, name="concoord-genesis", daemon=True).start()
+
+
+def start_acceptor(addr, port, bootstrap, data_dir=None):
+    """With ``data_dir`` the acceptor keeps its promises on disk and, restarted with the same
+    directory (and address), resumes as the same member without joining again."""
+    storage = records = None
+    if data_dir:
+        storage = DiskLog(data_dir)
+        records = storage.load()
+    if port is None and records:
+        port = _remembered_port(data_dir)
     listener, node_id = _listen(addr, port)
-    runner = NodeRunner(node_id, AcceptorNode(node_id), _transport_factory(listener))
+    node = AcceptorNode(node_id, records or ())
+    if storage is not None:
+        storage.live_records = node.live_records
+        _remember_identity(data_dir, node_id)
+    runner = NodeRunner(node_id, node, _transport_factory(listener), storage)
     runner.start()
     print(f"concoord acceptor {node_id}", flush=True)
-    _join(node_id, "acceptor", bootstrap)
-    log.info("joined the instance as an acceptor")
+    if records:
+        log.info("recovered %d records from %s; rejoining as the same acceptor", len(records),
+                 data_dir)
+    else:
+        _join(node_id, "acceptor", bootstrap)
+        log.info("joined the instance as an acceptor")
     return runner
+
+
+def _remember_identity(data_dir, node_id):
+    with open(os.path.join(data_dir, IDENTITY_FILE), "w") as f:
+        f.write(node_id + "\n")
+
+
+def _remembered_port(data_dir):
+    """A restarted acceptor must come back at the address the others know it by."""
+    try:
+        with open(os.path.join(data_dir, IDENTITY_FILE)) as f:
+            return int(f.read().strip().rpartition(":")[2])
+    except (OSError, ValueError):
+        return None
 
 
 def serve_until_signalled(runner):

@@ -10,6 +10,7 @@ import queue
 import threading
 import time
 
+from concoord.protocol.effects import Effects
 from concoord.wire.messages import ClientRequest, StatusReply, StatusRequest
 
 TICK_INTERVAL = 0.005
@@ -60,29 +61,37 @@ class NodeRunner:
     def _run(self):
         next_tick = time.monotonic()
         while not self.stopping.is_set():
-            timeout = max(0.0, next_tick - time.monotonic())
-            try:
-                item = self.inbox.get(timeout=timeout)
-            except queue.Empty:
-                item = False
-            handled = 0
-            while item is not False and handled < MAX_DRAIN:
-                if item is None:
-                    return
-                self._dispatch(*item)
-                handled += 1
-                try:
-                    item = self.inbox.get_nowait()
-                except queue.Empty:
-                    item = False
-            if item not in (False, None):
-                self._dispatch(*item)
+            batch = self._take_batch(max(0.0, next_tick - time.monotonic()))
+            if batch is None:
+                return
+            effects = Effects()
+            for conn, msg in batch:
+                self._dispatch(conn, msg, effects)
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + TICK_INTERVAL
-                self._carry_out(self.node.tick(time.monotonic()))
+                effects.extend(self.node.tick(now))
+            self._carry_out(effects)
 
-    def _dispatch(self, conn, msg):
+    def _take_batch(self, timeout):
+        """Whatever is in the inbox (waiting up to ``timeout`` for the first item), or None
+        once stop() was called. Handling it as one batch gives one fsync for all of its
+        promises (group commit)."""
+        batch = []
+        try:
+            item = self.inbox.get(timeout=timeout)
+            while True:
+                if item is None:
+                    return None
+                batch.append(item)
+                if len(batch) >= MAX_DRAIN:
+                    break
+                item = self.inbox.get_nowait()
+        except queue.Empty:
+            pass
+        return batch
+
+    def _dispatch(self, conn, msg, effects):
         try:
             if conn is None:
                 msg()           # a call() from another thread
@@ -93,7 +102,7 @@ class NodeRunner:
             else:
                 if isinstance(msg, ClientRequest):
                     self.clients[msg.command.client_id] = conn
-                self._carry_out(self.node.handle(msg, time.monotonic()))
+                effects.extend(self.node.handle(msg, time.monotonic()))
         except AssertionError:
             log.critical("protocol invariant violated; stopping this node", exc_info=True)
             self.stopping.set()

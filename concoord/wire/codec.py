@@ -199,3 +199,24 @@ class FrameReader:
     @property
     def pending_bytes(self):
         return len(self._buffer)
+
+
+# ---- acceptor records (the same strict decoding, for what an acceptor reads back from disk) ----
+
+def encode_record(record):
+    """('promise', Ballot) | ('accept', PValue) | ('gc', slot) -> msgpack bytes."""
+    kind, value = record
+    return msgpack.packb([kind, _encodable(value)], use_bin_type=True)
+
+
+_RECORD_DECODERS = {"promise": _ballot, "accept": _pvalue, "gc": lambda v: _int(v, 1)}
+
+
+def decode_record(data):
+    try:
+        kind, value = msgpack.unpackb(data, raw=False, use_list=True, **_UNPACK_LIMITS)
+        return kind, _RECORD_DECODERS[kind](value)
+    except WireError:
+        raise
+    except Exception as exc:
+        raise WireError(f"undecodable record ({type(exc).__name__})") from None

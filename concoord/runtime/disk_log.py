@@ -1,0 +1,112 @@
+"""An acceptor's promises on disk: an append-only file of checksummed records.
+
+Each record is ``length (4 bytes) | crc32 (4 bytes) | body``. ``append`` writes a whole batch
+of records and fsyncs once (group commit), so the node can then send every reply that depends
+on them. Recovery reads records until the first short or corrupt one (a crash in the middle of
+a write leaves a torn tail) and truncates the file there. When the file grows well past the
+live state, it is rewritten from the state (write a new file, fsync, rename) so that disk use
+follows what the acceptor remembers, not the history.
+"""
+
+import logging
+import os
+import struct
+import zlib
+
+from concoord.errors import WireError
+from concoord.wire.codec import decode_record, encode_record
+
+HEADER = struct.Struct(">II")
+FILE_NAME = "acceptor.log"
+COMPACT_FACTOR = 4          # rewrite when the file holds 4x more records than the live state
+MIN_COMPACT_RECORDS = 10_000
+
+log = logging.getLogger("concoord.disk")
+
+
+class DiskLog:
+    def __init__(self, directory, live_records=None):
+        os.makedirs(directory, exist_ok=True)
+        self.live_records = live_records   # callable: the records of the current state
+        self.path = os.path.join(directory, FILE_NAME)
+        self.records_in_file = 0
+        self._file = None
+
+    def load(self):
+        """The records that survived, in order; a torn or corrupt tail is cut off."""
+        records, good_end = [], 0
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
+                data = f.read()
+            records, good_end = _parse(data)
+            if good_end < len(data):
+                log.warning("%s: dropping %d bytes of torn or corrupt records at the end",
+                            self.path, len(data) - good_end)
+                with open(self.path, "r+b") as f:
+                    f.truncate(good_end)
+                    os.fsync(f.fileno())
+        self.records_in_file = len(records)
+        self._file = open(self.path, "ab")
+        return records
+
+    def append(self, records):
+        """Write the records and fsync once: durable when this returns."""
+        self._file.write(b"".join(_frame(r) for r in records))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.records_in_file += len(records)
+        if self.live_records is not None:
+            live = self.live_records()
+            if self.should_compact(len(live)):
+                self.rewrite(live)
+
+    def should_compact(self, live_records):
+        return (self.records_in_file > MIN_COMPACT_RECORDS
+                and self.records_in_file > COMPACT_FACTOR * max(live_records, 1))
+
+    def rewrite(self, records):
+        """Replace the file by exactly ``records`` (the live state), crash-safely."""
+        temporary = self.path + ".new"
+        with open(temporary, "wb") as f:
+            f.write(b"".join(_frame(r) for r in records))
+            f.flush()
+            os.fsync(f.fileno())
+        self._file.close()
+        os.replace(temporary, self.path)
+        _fsync_directory(os.path.dirname(self.path))
+        self._file = open(self.path, "ab")
+        self.records_in_file = len(records)
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _frame(record):
+    body = encode_record(record)
+    return HEADER.pack(len(body), zlib.crc32(body)) + body
+
+
+def _parse(data):
+    records, offset = [], 0
+    while offset + HEADER.size <= len(data):
+        length, checksum = HEADER.unpack_from(data, offset)
+        end = offset + HEADER.size + length
+        body = data[offset + HEADER.size:end]
+        if end > len(data) or zlib.crc32(body) != checksum:
+            break
+        try:
+            records.append(decode_record(body))
+        except WireError:
+            break
+        offset = end
+    return records, offset
+
+
+def _fsync_directory(directory):
+    fd = os.open(directory or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
