@@ -1,6 +1,7 @@
 """A client's view of the network: one TCP connection to a replica, and the replicas to try."""
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from concoord.wire.codec import FrameReader
 log = logging.getLogger("concoord.client")
 
 RECV_SIZE = 64 << 10
+RESOLVE_AGAIN_INTERVAL = 1.0   # at most one fresh DNS lookup per second while nothing answers
 
 
 def parse_bootstrap(bootstrap):
@@ -121,13 +123,18 @@ class HostList:
     """The replicas a client may try: the bootstrap hosts, then any learned from redirects.
 
     Entries without a port (a domain name) are expanded through ``resolver(name)`` -> addresses
-    when they come up. ``tried`` keeps, in order, every address tried and why it last failed.
+    when they come up, and looked up again once every known address has failed in a row (the
+    instance may have moved on to replicas the client never heard of). ``tried`` keeps, in
+    order, every address tried and why it last failed.
     """
 
     def __init__(self, entries, resolver=None):
         self._entries = list(entries)
+        self._names = [e for e in self._entries if not has_port(e)]
         self._index = 0
         self._resolver = resolver
+        self._failures_in_a_row = 0
+        self._resolved_at = float("-inf")
         self.tried = {}
 
     def __len__(self):
@@ -140,18 +147,44 @@ class HostList:
 
     def current(self):
         """The address to try now; OSError if it is a name that cannot be resolved."""
+        if self._should_resolve_again():
+            self._resolve_again()
         entry = self._entries[self._index]
         if has_port(entry):
             return entry
-        if self._resolver is None:
-            raise OSError(f"{entry!r} has no port (and no resolver was given)")
-        addresses = [a for a in self._resolver(entry) if has_port(a)]
+        addresses = self._resolve(entry)
         if not addresses:
             raise OSError(f"no replicas found for {entry!r}")
         self._entries[self._index:self._index + 1] = [
             a for a in addresses if a not in self._entries]
         self._index %= len(self._entries)  # all already listed: the name is simply gone
         return self.current()
+
+    def _resolve(self, name):
+        if self._resolver is None:
+            raise OSError(f"{name!r} has no port (and no resolver was given)")
+        self._resolved_at = time.monotonic()
+        return [a for a in self._resolver(name) if has_port(a)]
+
+    def _should_resolve_again(self):
+        return (self._names and self._failures_in_a_row >= len(self._entries)
+                and time.monotonic() - self._resolved_at >= RESOLVE_AGAIN_INTERVAL)
+
+    def _resolve_again(self):
+        """Every known address failed: ask DNS for the replicas now (they come first, in the
+        order DNS gives them, leader first), keeping the old ones as a last resort."""
+        self._failures_in_a_row = 0
+        fresh = []
+        for name in self._names:
+            try:
+                fresh += [a for a in self._resolve(name) if a not in fresh]
+            except OSError as exc:   # DNS down too: carry on with what we know
+                log.debug("cannot resolve %s again: %s", name, exc)
+        if not fresh:
+            return
+        current = self._entries[self._index]
+        self._entries = fresh + [e for e in self._entries if e not in fresh and has_port(e)]
+        self._index = self._entries.index(current) if current in self._entries else 0
 
     def advance(self):
         self._index = (self._index + 1) % len(self._entries)
@@ -164,9 +197,23 @@ class HostList:
 
     def note(self, entry, reason):
         """Record that ``entry`` was tried; ``reason`` is why it failed (None: it worked)."""
+        self._failures_in_a_row = 0 if reason is None else self._failures_in_a_row + 1
         if reason is not None or entry not in self.tried:
             self.tried[entry] = reason
 
     def describe(self):
         return ", ".join(f"{entry} ({reason})" if reason else entry
                          for entry, reason in self.tried.items()) or "none"
+
+
+def srv_resolver(nameserver=None):
+    """The resolver a proxy uses for bootstrap names by default: the SRV record
+    ``_concoord._tcp.NAME``, asked of ``nameserver`` ("host:port"), else of
+    $CONCOORD_NAMESERVER, else of the system resolver."""
+    nameserver = nameserver or os.environ.get("CONCOORD_NAMESERVER") or None
+
+    def resolve(name):
+        # Imported on first use: clients that list ip:port never load the DNS code.
+        from concoord.dns.resolve import resolve_srv
+        return resolve_srv(name, nameserver)
+    return resolve

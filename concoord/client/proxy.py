@@ -14,10 +14,12 @@ import secrets
 import threading
 import time
 
-from concoord.client.connection import HostList, ReplicaConnection, has_port, parse_bootstrap
+from concoord.client.connection import (HostList, ReplicaConnection, has_port, parse_bootstrap,
+                                       srv_resolver)
+from concoord.client.session import DEFAULT_LEASE, SessionKeeper
 from concoord.errors import ConnectionError, RemoteError, WireError
 from concoord.wire.codec import encode_frame
-from concoord.wire.messages import OK, REDIRECT, ClientReply, ClientRequest
+from concoord.wire.messages import BLOCKED, OK, REDIRECT, ClientReply, ClientRequest
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -27,18 +29,25 @@ DEFAULT_OPTIONS = {
     "attempt_timeout": 1.0,   # silence from a replica with calls outstanding: try another
     "connect_timeout": 1.0,
     "resolver": None,         # name -> ["host:port", ...] for bootstrap entries without a port
+                              # (None: the SRV record _concoord._tcp.NAME, see srv_resolver)
+    "nameserver": None,       # "host:port" to ask for that SRV record (None:
+                              # $CONCOORD_NAMESERVER, else the system resolver)
+    "session_lease": DEFAULT_LEASE,  # seconds without keepalive before the instance frees
+                                     # what this client holds (None: no session)
 }
 REDIRECT_BACKOFF, FAILURE_BACKOFF, MAX_BACKOFF = 0.02, 0.05, 0.5
 
 
 class _Call:
-    __slots__ = ("method", "number", "frame", "future", "deadline", "generation", "sent_at")
+    __slots__ = ("method", "number", "frame", "future", "deadline", "generation", "sent_at",
+                 "parked")
 
     def __init__(self, method, number, frame, deadline):
         self.method, self.number, self.frame, self.deadline = method, number, frame, deadline
         self.future = concurrent.futures.Future()
         self.generation = -1      # which connection it was last sent on
         self.sent_at = 0.0
+        self.parked = False       # the object parked it: wait for the wake-up, not a reply
 
 
 def _settle(future, exception=None, result=None):
@@ -87,6 +96,14 @@ class _CallEngine:
         self._failures = 0
         self._closed = False
         self._thread = None
+        self.on_park_timeout = None   # callable(number): cancel a parked call's wait
+        self._numbers = itertools.count(1)
+        self._number_lock = threading.Lock()
+
+    def next_number(self):
+        """Command numbers: unique per client, so the servers can run each exactly once."""
+        with self._number_lock:
+            return next(self._numbers)
 
     def submit(self, method, command):
         frame = encode_frame(ClientRequest(src=self._client_id, command=command))
@@ -111,6 +128,17 @@ class _CallEngine:
             conn.send(frame)  # on failure the connection closes and the supervisor resends
         return call.future
 
+    def cancel_wait(self, number):
+        """A parked call's own timeout passed: ask the instance to complete it (through the
+        log, so the answer is the same everywhere); the wake-up or the cancellation wins."""
+        with self._wake:
+            call = self._pending.get(number)
+            if call is None or self._closed:
+                return
+        cancel = Command(self._client_id, self.next_number(), "@cancel",
+                         encode_call_arguments([number], {}))
+        self.submit("@cancel", cancel)
+
     def close(self, join=True):
         with self._wake:
             self._closed = True
@@ -134,6 +162,8 @@ class _CallEngine:
             call = self._pending.get(msg.number)
             if call is None:
                 return  # a duplicate, or the answer to a call that already gave up
+            if msg.status == BLOCKED:
+                return self._parked(call, msg)
             if msg.status == REDIRECT:
                 reason = self._redirected(conn, msg.leader)
             else:
@@ -152,6 +182,22 @@ class _CallEngine:
             self._retire(conn, reason)
 
     # The rest runs with the lock held, except where noted.
+
+    def _parked(self, call, reply):
+        """A blocking method parked the call: wait without a deadline (the object's own park
+        timeout, if any, is enforced by asking the instance to cancel the wait)."""
+        if call.parked:
+            return
+        call.parked = True
+        call.deadline = float("inf")
+        try:
+            park_timeout = decode_value(reply.value)
+        except WireError:
+            park_timeout = None
+        if isinstance(park_timeout, (int, float)) and self.on_park_timeout is not None:
+            timer = threading.Timer(park_timeout, self.on_park_timeout, (call.number,))
+            timer.daemon = True
+            timer.start()
 
     def _redirected(self, conn, hint):
         """Leave ``conn`` for the leader it named; the reason to close it, or None if not current."""
@@ -231,7 +277,8 @@ class _CallEngine:
 
     def _silence_deadline(self):
         """When the current replica, owing replies and saying nothing, counts as stopped."""
-        sent = [c.sent_at for c in self._pending.values() if c.generation == self._generation]
+        sent = [c.sent_at for c in self._pending.values()
+                if c.generation == self._generation and not c.parked]
         if not sent:
             return float("inf")
         return max(min(sent), self._conn.last_received) + self._attempt_timeout
@@ -301,9 +348,11 @@ class _CallEngine:
 class ClientProxy:
     """Calls methods of a replicated object; generated proxies subclass it.
 
-    ``bootstrap`` is ``'host:port[,host:port...]'`` or a list of such strings. ``timeout`` bounds
-    each call (None: wait forever, e.g. for blocking methods); options: ``attempt_timeout``,
-    ``connect_timeout``, ``resolver``. Safe to share between threads.
+    ``bootstrap`` is ``'host:port[,host:port...]'`` or a list of such strings; an entry without
+    a port is a domain whose SRV record lists the replicas (``Counter('counterdomain',
+    nameserver='127.0.0.1:5353')``). ``timeout`` bounds each call (None: wait forever, e.g. for
+    blocking methods); options: ``attempt_timeout``, ``connect_timeout``, ``resolver``,
+    ``nameserver``, ``session_lease``. Safe to share between threads.
     """
 
     def __init__(self, bootstrap, timeout=30.0, **options):
@@ -312,11 +361,14 @@ class ClientProxy:
             raise TypeError(f"unknown ClientProxy option(s): {', '.join(sorted(unknown))}")
         options = {**DEFAULT_OPTIONS, **options}
         self._client_id = secrets.token_hex(8)
-        self._numbers = itertools.count(1)
-        self._number_lock = threading.Lock()
-        hosts = HostList(parse_bootstrap(bootstrap), options["resolver"])
+        resolver = options["resolver"] or srv_resolver(options["nameserver"])
+        hosts = HostList(parse_bootstrap(bootstrap), resolver)
         self._engine = _CallEngine(self._client_id, hosts, timeout, options)
         self._timeout = timeout
+        lease = options["session_lease"]
+        self._session = SessionKeeper(self, lease) if lease else None
+        engine = self._engine
+        engine.on_park_timeout = lambda number: engine.cancel_wait(number)
 
     @property
     def client_id(self):
@@ -324,34 +376,38 @@ class ClientProxy:
 
     def _invoke(self, method, args=(), kwargs=None):
         """Call ``method`` on the replicated object and return its result (or raise its error)."""
-        future = self._invoke_async(method, args, kwargs)
-        # The engine settles every call by its deadline; the margin covers a connect in progress.
-        wait = None if self._timeout is None else self._timeout + 5.0
-        try:
-            return future.result(wait)
-        except concurrent.futures.TimeoutError:
-            raise ConnectionError(f"no reply to {method}() within {self._timeout:g} s") from None
+        # The engine settles every call by its deadline (a parked call has none: it waits for
+        # its wake-up).
+        return self._invoke_async(method, args, kwargs).result()
 
-    def _invoke_async(self, method, args=(), kwargs=None):
+    def _invoke_async(self, method, args=(), kwargs=None, internal=False):
         """Like _invoke, but return a concurrent.futures.Future at once."""
-        with self._number_lock:
-            number = next(self._numbers)
+        if self._session is not None and not internal:
+            self._session.ensure_started()
+        return self._engine.submit(method, self._command(method, args, kwargs))
+
+    def _command(self, method, args, kwargs):
         # The server decodes exactly this shape: a 2-element list [args, kwargs].
-        encoded = encode_call_arguments(args, kwargs)
-        return self._engine.submit(method, Command(self._client_id, number, method, encoded))
+        return Command(self._client_id, self._engine.next_number(), method,
+                       encode_call_arguments(args, kwargs))
 
     def close(self):
         """Fail calls still waiting and drop the connection; the proxy cannot be used again."""
+        if self._session is not None:
+            self._session.stop()
         self._engine.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self._engine.close()
+        self.close()
 
     def __del__(self):
         try:
+            session = self.__dict__.get("_session")
+            if session is not None:
+                session.stop()
             engine = self.__dict__.get("_engine")
             if engine is not None:
                 engine.close(join=False)

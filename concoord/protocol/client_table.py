@@ -30,6 +30,12 @@ class ClientTable:
             del replies[oldest]
             self._floor[client_id] = max(self._floor.get(client_id, 0), oldest)
 
+    def complete(self, client_id, number, reply):
+        """Replace a parked call's provisional reply by its final one (see concoord.blocking)."""
+        replies = self._replies.get(client_id)
+        if replies is not None and number in replies:
+            replies[number] = reply
+
     def forget_client(self, client_id):
         self._replies.pop(client_id, None)
         self._floor.pop(client_id, None)

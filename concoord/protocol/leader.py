@@ -16,8 +16,10 @@ from collections import deque
 
 from concoord.protocol.effects import Effects
 from concoord.protocol.phases import Commander, Scout
+from concoord.protocol.sessions import SessionTracker
 from concoord.wire.messages import Accept, Decision, Heartbeat, Prepare
-from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Batch
+from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Batch, Command
+from concoord.wire.values import encode_call_arguments
 
 FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
 MAX_BATCH_COMMANDS = 1024
@@ -28,6 +30,7 @@ class Leader:
     def __init__(self, node_id, replica, timing, now, incarnation=0):
         self.node_id = node_id
         self.incarnation = incarnation    # unique per life of this node (see Ballot)
+        self.clock_offset = 0.0           # driver's wall clock minus ``now``: batch time stamps
         self.replica = replica
         self.configs = replica.configs
         self.timing = timing
@@ -40,6 +43,8 @@ class Leader:
         self.pending = deque()            # client commands waiting for a slot
         self.in_flight = set()            # (client id, number) pending or proposed
         self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
+        self.sessions = SessionTracker()
+        self.expiries = 0                 # numbers the @expire commands this life proposes
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
@@ -126,6 +131,7 @@ class Leader:
             self.state = ACTIVE
             self.leader_id = self.node_id
             self.leader_ballot = self.ballot
+            self.sessions.restart(self.replica.sessions, now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
@@ -174,7 +180,7 @@ class Leader:
             command = self.pending.popleft()
             commands.append(command)
             size += len(command.args) + 64
-        return Batch(float(now), tuple(commands))
+        return Batch(float(now + self.clock_offset), tuple(commands))
 
     def _on_reconfigure(self, slot, config):
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
@@ -221,6 +227,9 @@ class Leader:
         self.commanders.pop(slot, None)
         for command in batch.commands:
             self.in_flight.discard((command.client_id, command.number))
+            if command.method == "@session" and command.client_id in self.replica.sessions:
+                self.sessions.open(command.client_id, self.replica.sessions[command.client_id],
+                                   now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
@@ -252,7 +261,18 @@ class Leader:
         self._retransmit(now, effects)
         if self.state == ACTIVE and now - self.last_heartbeat >= self.timing.heartbeat_interval:
             self._heartbeat(now, effects)
+        if self.state == ACTIVE:
+            self._expire_sessions(now, effects)
         return effects
+
+    def _expire_sessions(self, now, effects):
+        """Clients silent past their lease are declared dead through the log."""
+        for client_id in self.sessions.expired(now):
+            if client_id in self.replica.sessions:
+                self.expiries += 1
+                command = Command(f"@{self.node_id}#{self.incarnation}", self.expiries,
+                                  "@expire", encode_call_arguments([client_id], {}))
+                self.submit(command, now, effects)
 
     def _retransmit(self, now, effects):
         interval = self.timing.retransmit_interval

@@ -23,6 +23,8 @@ class Replica:
         self.slot_out = 1          # the next slot to apply
         self.decisions = {}        # slot -> Batch, decided (kept for catch-up of peers)
         self.on_reconfigure = None  # callback(slot, config) for the colocated leader
+        self.sessions = {}         # client id -> lease (s): open sessions, replicated
+        self.expired = set()       # clients whose session expired: their commands are refused
 
     def decided(self, slot):
         return self.decisions.get(slot)
@@ -55,7 +57,9 @@ class Replica:
     def _apply(self, slot, batch, effects):
         for command in batch.commands:
             state, stored = self.client_table.lookup(command.client_id, command.number)
-            if state == "done":
+            if command.client_id in self.expired:
+                self.reply(command, _rejection("session expired"), effects)
+            elif state == "done":
                 self.reply(command, stored, effects)
             elif state == "stale":
                 self.reply(command, _rejection("stale command number"), effects)
@@ -63,6 +67,15 @@ class Replica:
                 reply = self._execute(slot, batch, command)
                 self.client_table.record(command.client_id, command.number, reply)
                 self.reply(command, reply, effects)
+            self._deliver_wakeups(effects)
+
+    def _deliver_wakeups(self, effects):
+        """Parked calls the last command completed: their final replies replace BLOCKED."""
+        for client_id, number, reply in self.state_machine.take_wakeups():
+            self.client_table.complete(client_id, number, reply)
+            status, value = reply
+            effects.replies.append(ClientReply(self.node_id, client_id, number, status, value,
+                                               None))
 
     def _execute(self, slot, batch, command):
         if command.method.startswith("@"):
@@ -70,27 +83,61 @@ class Replica:
         return self.state_machine.execute(command, slot, batch.time)
 
     def _internal(self, slot, command):
-        """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
         try:
             args, _ = decode_call_arguments(command.args)
         except WireError:
             return _rejection("malformed internal command")
+        handler = _INTERNAL.get(command.method)
+        reply = handler(self, slot, command, args) if handler else None
+        return reply or _rejection(f"bad internal command {command.method}")
+
+    def _reconfigure(self, slot, command, args):
+        """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
         current = self.configs.latest
         if command.method == "@join" and _is_join(args):
             new = with_node(current, args[0], args[1])
         elif command.method == "@remove" and _is_remove(args, current):
             new = without_node(current, args[0])
         else:
-            return _rejection(f"unknown internal command {command.method}")
+            return None
         self.configs.schedule(slot, new)
         if self.on_reconfigure is not None:
             self.on_reconfigure(slot, new)
         return OK, encode_value([list(group) for group in new])
 
+    def _open_session(self, slot, command, args):
+        if len(args) != 1 or not isinstance(args[0], (int, float)) or not 0 < args[0] <= 3600:
+            return None
+        self.sessions[command.client_id] = float(args[0])
+        return OK, encode_value(None)
+
+    def _expire_session(self, slot, command, args):
+        """A client's lease ran out (the leader saw no keepalive): release what it held."""
+        if len(args) != 1 or not isinstance(args[0], str):
+            return None
+        client_id = args[0]
+        if self.sessions.pop(client_id, None) is not None:
+            self.expired.add(client_id)
+            self.client_table.forget_client(client_id)
+            self.state_machine.expire(client_id)
+        return OK, encode_value(None)
+
+    def _cancel(self, slot, command, args):
+        """The client gave up waiting on one of its parked calls (its park timeout passed)."""
+        if len(args) != 1 or not isinstance(args[0], int):
+            return None
+        self.state_machine.cancel(command.client_id, args[0])
+        return OK, encode_value(None)
+
     def reply(self, command, reply, effects):
         status, value = reply
         effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
                                            status, value, None))
+
+
+_INTERNAL = {"@join": Replica._reconfigure, "@remove": Replica._reconfigure,
+             "@session": Replica._open_session, "@expire": Replica._expire_session,
+             "@cancel": Replica._cancel}
 
 
 def _rejection(reason):

@@ -10,10 +10,15 @@ from concoord.protocol.leader import Leader
 from concoord.protocol.replica import Replica
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import (
-    REDIRECT, REJECTED, Accepted, CatchupReply, CatchupRequest, ClientReply, ClientRequest,
+    OK, REDIRECT, REJECTED, Accepted, CatchupReply, CatchupRequest, ClientReply, ClientRequest,
     Decision, Heartbeat, HeartbeatReply, Promise)
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 from concoord.errors import WireError
+
+
+KEEPALIVE = "@keepalive"
+# Internal operations a client may request (the rest, like @expire, only the leader proposes).
+CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
 
 
 class ReplicaNode:
@@ -56,6 +61,10 @@ class ReplicaNode:
             return self._refuse(command, reason, effects)
         if command.method == "@join" and self._genesis_join(command, now, effects):
             return
+        if self.leader.is_active:
+            self.leader.sessions.touch(command.client_id, now)
+            if command.method == KEEPALIVE:   # liveness only: no slot needed
+                return self.replica.reply(command, (OK, encode_value(None)), effects)
         if not self.leader.is_active:
             hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
             effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
@@ -70,8 +79,10 @@ class ReplicaNode:
             self.leader.submit(command, now, effects)
 
     def _refusal(self, command):
-        if command.method in ("@join", "@remove"):
+        if command.method in CLIENT_INTERNAL:
             return None
+        if command.client_id in self.replica.expired:
+            return "session expired"
         return self.state_machine.refusal(command.method)
 
     def _refuse(self, command, reason, effects):

@@ -82,6 +82,7 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
         genesis = Configuration((node_id,), ())
     node = ReplicaNode(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,
                        incarnation=time.time_ns())
+    node.leader.clock_offset = time.time() - time.monotonic()   # batches carry wall-clock time
     runner = NodeRunner(node_id, node, _transport_factory(listener))
     runner.start()
     print(f"concoord replica {node_id} serving {object_class.__name__}", flush=True)

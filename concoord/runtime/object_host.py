@@ -1,27 +1,39 @@
 """The replicated object inside a replica: decodes a command, calls the method, encodes the reply.
 
 This is the state machine the protocol's Replica drives, in slot order. Only public methods of
-the user's class can be called (and ``__concoordinit__``, which re-creates the object through the
-log); exceptions raised by the object travel back to the client as (type name, args).
+the user's class can be called (plus ``__concoordinit__``, which re-creates the object through the
+log, and ``__enter__``/``__exit__`` for ``with obj:``); exceptions raised by the object travel
+back to the client as (type name, args). Parked calls (concoord.blocking) are replicated state
+kept here: which callers wait, and what a timed-out wait returns.
 """
 
+from concoord import blocking, determinism
 from concoord.errors import WireError
-from concoord.wire.messages import EXCEPTION, OK
+from concoord.wire.messages import BLOCKED, EXCEPTION, OK
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 REINIT = "__concoordinit__"
+CALLABLE_DUNDERS = (REINIT, "__enter__", "__exit__")
+EXPIRED_HOOK = "__concoord_expired__"
 DESCRIBE_LIMIT = 200
+
+
+class SessionExpired(Exception):
+    """The client's session lease ran out while its call was parked."""
 
 
 class ObjectHost:
     def __init__(self, object_class):
         self.object_class = object_class
         self.obj = object_class()
+        self.parked = {}        # Caller -> value returned if the wait times out
+        self.wakeups = []       # (client id, number, (status, value)) to deliver
 
     def refusal(self, method):
         """Why a client may not call ``method``, or None when it may."""
-        if method == REINIT:
-            return None
+        if method in CALLABLE_DUNDERS:
+            return None if method == REINIT or hasattr(self.object_class, method) else \
+                f"{self.object_class.__name__} does not support {method}"
         if not method.isidentifier() or method.startswith("_"):
             return f"'{method}' is not a public method of {self.object_class.__name__}"
         if not callable(getattr(self.object_class, method, None)):
@@ -36,25 +48,90 @@ class ObjectHost:
             args, kwargs = decode_call_arguments(command.args)
         except WireError as exc:
             return _raised(TypeError(f"malformed arguments: {exc}"))
+        caller = blocking.Caller(command.client_id, command.number)
         try:
-            if command.method == REINIT:
-                self.obj = self.object_class(*args, **kwargs)
-                result = None
-            else:
-                result = getattr(self.obj, command.method)(*args, **kwargs)
+            with self._executing(caller, slot, time, command):
+                result = self._call(command.method, args, kwargs)
+        except blocking.Park as park:
+            self.parked[caller] = park.on_timeout
+            return BLOCKED, encode_value(park.timeout)
         except Exception as exc:  # the object's own exception goes back to its caller
             return _raised(exc)
-        try:
-            return OK, encode_value(result)
-        except TypeError as exc:
-            return _raised(TypeError(f"{command.method}() returned a value that cannot be sent: "
-                                     f"{exc}"))
+        return _result(command.method, result)
+
+    def _call(self, method, args, kwargs):
+        if method == REINIT:
+            self.obj = self.object_class(*args, **kwargs)
+            return None
+        return getattr(self.obj, method)(*args, **kwargs)
+
+    def _executing(self, caller, slot, time, command):
+        return _Executing(self, caller, slot, time, command)
+
+    # ---- parked calls -------------------------------------------------------------------------
+
+    def take_wakeups(self):
+        wakeups, self.wakeups = self.wakeups, []
+        return wakeups
+
+    def _collect(self, wakeups):
+        for caller, is_error, value in wakeups:
+            reply = _raised(value) if is_error else _result("a woken call", value)
+            self.wakeups.append((caller.client_id, caller.number, reply))
+
+    def cancel(self, client_id, number):
+        """The wait of a parked call timed out: complete it with its on_timeout value."""
+        caller = blocking.Caller(client_id, number)
+        if caller in self.parked:
+            value = self.parked.pop(caller)
+            self.wakeups.append((client_id, number, _result("a timed-out call", value)))
+
+    def expire(self, client_id):
+        """A dead client: fail its parked calls, then let the object release what it held."""
+        for caller in [c for c in self.parked if c.client_id == client_id]:
+            del self.parked[caller]
+            self.wakeups.append((client_id, caller.number,
+                                 _raised(SessionExpired(f"session {client_id} expired"))))
+        hook = getattr(self.obj, EXPIRED_HOOK, None)
+        if hook is not None:
+            try:
+                with self._executing(None, None, None, None):
+                    hook(client_id)
+            except Exception:   # a broken hook must not stop the replica
+                pass
 
     def describe(self):
         try:
             return str(self.obj)[:DESCRIBE_LIMIT]
         except Exception as exc:
             return f"<str() failed: {type(exc).__name__}>"
+
+
+class _Executing:
+    """Sets the blocking and determinism context for one call, and collects its wake-ups."""
+
+    def __init__(self, host, caller, slot, time, command):
+        self.host, self.caller = host, caller
+        self.slot, self.time, self.command = slot, time, command
+
+    def __enter__(self):
+        context = blocking._context
+        context.caller, context.parked, context.wakeups = self.caller, self.host.parked, []
+        determinism.enter(self.time, self.slot, self.command)
+
+    def __exit__(self, *exc_info):
+        context = blocking._context
+        self.host._collect(context.wakeups)
+        context.caller = context.parked = context.wakeups = None
+        determinism.leave()
+        return False
+
+
+def _result(method, result):
+    try:
+        return OK, encode_value(result)
+    except TypeError as exc:
+        return _raised(TypeError(f"{method} returned a value that cannot be sent: {exc}"))
 
 
 def _raised(exc):

@@ -15,7 +15,8 @@ OK = 0
 EXCEPTION = 1      # value is an encoded ExceptionValue raised by the object
 REDIRECT = 2       # not the leader: ``leader`` is the hint (or None when unknown)
 REJECTED = 3       # refused: value is an encoded ExceptionValue saying why
-STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED)
+BLOCKED = 4        # parked by the object: keep waiting; value is the park timeout (or None)
+STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED, BLOCKED)
 
 MESSAGE_TYPES = {}
 

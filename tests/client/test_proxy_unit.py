@@ -110,6 +110,8 @@ def proxies():
     made = []
 
     def make(*args, **kwargs):
+        # These fake replicas answer method calls only: no session (tested with real nodes).
+        kwargs.setdefault("session_lease", None)
         made.append(ClientProxy(*args, **kwargs))
         return made[-1]
 
@@ -272,7 +274,8 @@ def test_generated_style_subclass(replicas):
 
 
 def test_close_fails_waiting_calls_and_del_is_quiet(replicas):
-    proxy = ClientProxy(replicas(lambda request: None).address, attempt_timeout=30)
+    proxy = ClientProxy(replicas(lambda request: None).address, attempt_timeout=30,
+                        session_lease=None)
     future = proxy._invoke_async("get", (), {})
     time.sleep(0.1)
     proxy.close()

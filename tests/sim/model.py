@@ -22,6 +22,15 @@ class AppendLog:
     def describe(self):
         return f"{len(self.entries)} entries"
 
+    def take_wakeups(self):
+        return []
+
+    def cancel(self, client_id, number):
+        pass
+
+    def expire(self, client_id):
+        pass
+
 
 def fold(decisions, upto):
     """What an AppendLog must hold after applying slots 1..upto-1 with exactly-once (internal

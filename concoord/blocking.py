@@ -1,0 +1,90 @@
+"""Blocking methods for replicated objects: park the caller now, wake it later.
+
+A method that cannot complete yet (``Lock.acquire`` while another client holds the lock) calls
+``park()``: the caller's reply is held back (the client waits without polling) while the method's
+other effects stay applied. A later method, on any replica in the same slot order, calls
+``wake(caller, value)`` to complete a parked call with a return value, or ``wake_error(caller,
+exc)`` to make it raise. Everything here is replicated state changed in log order, so a wake-up
+survives leader failover.
+
+    from concoord.blocking import current_caller, park, wake
+
+    class Gate:
+        def __init__(self):
+            self.waiting = []
+        def wait(self):
+            self.waiting.append(current_caller())
+            park()
+        def open(self):
+            for caller in self.waiting:
+                wake(caller, "opened")
+            self.waiting = []
+
+``park(timeout=t, on_timeout=v)``: if nothing wakes the call within t seconds, the client asks the
+instance (through the log) to complete it with v. ``wake`` returns False when the caller is no
+longer parked (it timed out, or its client died): skip it and wake the next one. An object may
+define ``__concoord_expired__(self, client_id)`` to release what a dead client held (its session
+lease ran out); its parked calls are already cancelled then.
+"""
+
+from typing import NamedTuple
+
+
+class Caller(NamedTuple):
+    """Who made the call being executed: a client session and its command number."""
+    client_id: str
+    number: int
+
+
+class Park(BaseException):
+    """Raised by park(); a BaseException so that a user's ``except Exception`` lets it through."""
+
+    def __init__(self, timeout, on_timeout):
+        super().__init__()
+        self.timeout = timeout
+        self.on_timeout = on_timeout
+
+
+class _Context:
+    """What the object host sets while it executes one command (replicas are single-threaded)."""
+    caller = None
+    parked = None        # caller -> on_timeout value, for calls still waiting
+    wakeups = None       # list of (caller, is_error, value) produced by this command
+
+
+_context = _Context()
+
+
+def current_caller():
+    if _context.caller is None:
+        raise RuntimeError("current_caller() is only meaningful inside a replicated method")
+    return _context.caller
+
+
+def park(timeout=None, on_timeout=None):
+    """Hold the current call's reply until wake(); never returns."""
+    if timeout is not None and timeout < 0:
+        raise ValueError("timeout must be non-negative")
+    raise Park(timeout, on_timeout)
+
+
+def wake(caller, value=None):
+    """Complete a parked call with ``value``; False if that caller is no longer parked."""
+    return _complete(caller, False, value)
+
+
+def wake_error(caller, exc):
+    """Make a parked call raise ``exc`` in its client; False if it is no longer parked."""
+    return _complete(caller, True, exc)
+
+
+def is_parked(caller):
+    return _context.parked is not None and caller in _context.parked
+
+
+def _complete(caller, is_error, value):
+    if _context.parked is None or caller not in _context.parked:
+        return False
+    del _context.parked[caller]
+    _context.wakeups.append((caller, is_error, value))
+    return True

@@ -1,0 +1,98 @@
+"""One run of ``initialize`` or ``addnode``: its SSH sessions, the hosts it prepared and the
+nodes it started. If the run fails (or is interrupted) it stops every node it started: a
+half-started instance is worse than none, and the user would have to hunt for the processes."""
+
+import pathlib
+import sys
+import tempfile
+
+from concoord.deploy.bundle import build_bundle
+from concoord.deploy.errors import DeployError
+from concoord.deploy.join import NodeFailed, wait_joined
+from concoord.deploy.nodes import pick_port, start_node, stop_node
+from concoord.deploy.remote import prepare_host
+from concoord.deploy.ssh import SshSession
+
+MAX_ATTEMPTS = 3
+
+
+def say(line):
+    print(line, flush=True)
+
+
+class Deployment:
+    def __init__(self, settings, instance, object_data, out=say):
+        self.settings = settings
+        self.instance = instance
+        self.object_data = object_data
+        self.out = out
+        self.sessions = []
+        self.started = []
+        self._bundle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None:
+                self.rollback()
+        finally:
+            self.close()
+        return False
+
+    def prepare(self, host):
+        """Connect to ``host``, check it and upload the object (and the bundle if needed)."""
+        session = SshSession(host, self.settings).connect()
+        self.sessions.append(session)
+        prepared = prepare_host(session, self.settings,
+                                self.settings.work_dir(self.instance.domain),
+                                self.instance.object_name, self.object_data, self.server_bundle)
+        self.out(f"host {host}: {prepared.description}; work directory {prepared.work_dir}")
+        return prepared
+
+    def server_bundle(self):
+        """The server bundle's bytes, built once per run and only if some host needs it."""
+        if self._bundle is None:
+            with tempfile.TemporaryDirectory(prefix="concoord-deploy-") as tmp:
+                path = build_bundle("server", pathlib.Path(tmp) / "concoord-server.pyz")
+                self._bundle = path.read_bytes()
+        return self._bundle
+
+    def launch(self, role, candidates, boot, label):
+        """Start a ``role`` node on the first of ``candidates`` (prepared hosts, one per
+        attempt) where it joins the instance through ``boot``; the RemoteNode.
+
+        ``boot`` None starts the bootstrap replica of a new instance."""
+        failures = []
+        for attempt, prepared in enumerate(candidates[:MAX_ATTEMPTS], 1):
+            node = start_node(prepared, self.instance, role, pick_port(), boot)
+            self.started.append(node)
+            self.out(f"{label}: starting {node} on {prepared} (pid {node.pid})")
+            try:
+                wait_joined(node, boot or [node.address], self.settings.join_timeout)
+            except NodeFailed as exc:
+                failures.append(f"{node} on {prepared}: {exc}")
+                stop_node(node)
+                self.started.remove(node)
+                more = "; trying again" if attempt < min(MAX_ATTEMPTS, len(candidates)) else ""
+                self.out(f"{label}: {node} on {prepared} failed: {exc}{more}")
+                continue
+            self.out(f"{label}: {node} joined")
+            return node
+        raise DeployError(f"could not start {label}: " + "; ".join(failures))
+
+    def rollback(self):
+        """Stop every node this run started, newest first; report what could not be stopped."""
+        for node in reversed(self.started):
+            try:
+                stop_node(node)
+                self.out(f"stopped {node} on {node.host} (this run failed)")
+            except DeployError as exc:
+                print(f"could not stop {node} (pid {node.pid}): {exc}", file=sys.stderr)
+        self.started.clear()
+
+    def close(self):
+        for session in self.sessions:
+            session.close()
+        self.sessions.clear()

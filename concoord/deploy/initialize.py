@@ -1,0 +1,93 @@
+"""``concoord initialize``: a whole new instance on the hosts of a host file.
+
+Order matters: the bootstrap replica first (it is the instance), then the acceptors (without
+acceptors nothing, not even another node's join, can be decided), then the other replicas, then
+the nameservers. Each node must show up in the instance's view before the next one starts.
+"""
+
+import os
+
+from concoord.deploy.deployment import MAX_ATTEMPTS, Deployment, say
+from concoord.deploy.errors import DeployError
+from concoord.deploy.hosts import read_host_file
+from concoord.deploy.nodes import Instance
+from concoord.deploy.remote import check_dns_port
+
+
+def plan_hosts(n_replicas, n_acceptors, n_nameservers, n_hosts):
+    """Host index of every node, spread round-robin: {role: [host index per node]}."""
+    counts = (("replica", n_replicas), ("acceptor", n_acceptors), ("nameserver", n_nameservers))
+    plan, position = {}, 0
+    for role, count in counts:
+        plan[role] = [(position + i) % n_hosts for i in range(count)]
+        position += count
+    return plan
+
+
+def candidates(prepared, index):
+    """The hosts to try for a node placed on ``index``: there twice (another port), then the
+    next hosts."""
+    order = [index, index] + [(index + step) % len(prepared) for step in range(1, MAX_ATTEMPTS)]
+    return [prepared[i] for i in order[:MAX_ATTEMPTS]]
+
+
+def _check_counts(n_replicas, n_acceptors, n_nameservers):
+    if n_replicas < 1 or n_acceptors < 1:
+        raise DeployError("an instance needs at least one replica (-r) and one acceptor (-a)")
+    if n_nameservers < 0:
+        raise DeployError("the number of nameservers (-n) cannot be negative")
+
+
+def concoordify_object(object_file, class_name):
+    """Write FILE.pyfixed and FILE.pyproxy as `concoord object` does: (fixed bytes, proxy)."""
+    from concoord.codegen.concoordify import concoordify
+    fixed_path, proxy_path = concoordify(object_file, class_name)
+    with open(fixed_path, "rb") as stream:
+        return stream.read(), proxy_path
+
+
+def initialize(settings, domain, object_file, class_name, counts, out=say):
+    """Deploy ``counts`` = (replicas, acceptors, nameservers); the bootstrap list."""
+    _check_counts(*counts)
+    if not settings.hosts_file:
+        raise DeployError("name the hosts to deploy on with --hosts FILE (or [deploy] hosts "
+                          "in the --config file)")
+    hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
+             for h in read_host_file(settings.hosts_file)]
+    object_data, proxy_path = concoordify_object(object_file, class_name)
+    instance = Instance(domain, os.path.basename(object_file), class_name, settings.dns_port,
+                        settings.logger)
+    plan = plan_hosts(*counts, len(hosts))
+    with Deployment(settings, instance, object_data, out) as deployment:
+        by_name = {}
+        for host in hosts:  # every host is checked before any node starts
+            if str(host) not in by_name:
+                by_name[str(host)] = deployment.prepare(host)
+        prepared = [by_name[str(host)] for host in hosts]
+        for index in sorted(set(plan["nameserver"])):
+            check_dns_port(prepared[index], settings.remote_python, settings.dns_port)
+        boot = _start_all(deployment, prepared, plan)
+    out(f"bootstrap: {','.join(boot)}")
+    out(f"client proxy: {proxy_path} (rename it to "
+        f"{os.path.splitext(os.path.basename(object_file))[0]}proxy.py to import {class_name})")
+    return boot
+
+
+def _start_all(deployment, prepared, plan):
+    """Start every planned node in the order the module docstring gives; the replicas."""
+    def label(role, i):
+        total = len(plan[role])
+        return f"{role} {i + 1}/{total}" + (" (bootstrap)" if role == "replica" and i == 0 else "")
+
+    first = deployment.launch("replica", candidates(prepared, plan["replica"][0]), None,
+                              label("replica", 0))
+    boot = [first.address]
+    for i, index in enumerate(plan["acceptor"]):
+        deployment.launch("acceptor", candidates(prepared, index), boot, label("acceptor", i))
+    for i, index in enumerate(plan["replica"][1:], 1):
+        node = deployment.launch("replica", candidates(prepared, index), boot,
+                                 label("replica", i))
+        boot.append(node.address)
+    for i, index in enumerate(plan["nameserver"]):
+        deployment.launch("nameserver", candidates(prepared, index), boot, label("nameserver", i))
+    return boot

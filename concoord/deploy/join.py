@@ -1,0 +1,52 @@
+"""Deciding that a node started over SSH has joined: the instance itself must list it in its
+view (an exit status only says that the shell forked). A node that exits is caught early."""
+
+import time
+
+from concoord.client.status import query_status
+from concoord.deploy.nodes import is_running, log_tail
+from concoord.errors import ConnectionError
+
+VIEW_KEYS = {"replica": "replicas", "acceptor": "acceptors", "nameserver": "nameservers"}
+POLL_INTERVAL = 0.2
+ALIVE_CHECK_INTERVAL = 1.0
+
+
+class NodeFailed(Exception):
+    """The node exited or did not join in time; the message says which and shows its log."""
+
+
+def current_view(members, timeout=2.0):
+    """The status of the first of ``members`` (replica addresses) that answers, else None."""
+    for address in members:
+        try:
+            return query_status(address, timeout=timeout)
+        except ConnectionError:
+            continue
+    return None
+
+
+def is_listed(view, node):
+    return view is not None and node.address in view.get(VIEW_KEYS[node.role], ())
+
+
+def wait_joined(node, members, timeout):
+    """Return once a replica among ``members`` lists ``node``; NodeFailed otherwise.
+
+    For the bootstrap replica ``members`` is the node itself: it is in when it answers.
+    """
+    deadline = time.monotonic() + timeout
+    next_alive_check = time.monotonic() + ALIVE_CHECK_INTERVAL
+    while True:
+        if is_listed(current_view(members), node):
+            return
+        now = time.monotonic()
+        if now >= next_alive_check:
+            if not is_running(node):
+                raise NodeFailed(f"exited: {log_tail(node) or 'no output'}")
+            next_alive_check = now + ALIVE_CHECK_INTERVAL
+        if now >= deadline:
+            tail = log_tail(node)
+            raise NodeFailed(f"not in the instance's view after {timeout:g} s"
+                             + (f" (its log: {tail})" if tail else ""))
+        time.sleep(POLL_INTERVAL)

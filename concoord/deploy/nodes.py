@@ -1,0 +1,93 @@
+"""Starting one node on a prepared host so that it outlives the SSH session, and stopping it.
+
+The node runs under ``nohup setsid`` with every standard stream redirected, so closing the SSH
+channel neither hangs (sshd waits for open descriptors) nor sends it SIGHUP. ``;`` (not ``&&``)
+before nohup keeps the backgrounded command out of a subshell, so ``$!`` is the node's own PID.
+"""
+
+import dataclasses
+import random
+import shlex
+
+from concoord.deploy.errors import host_error
+from concoord.runtime.ports import PORT_RANGE
+
+ROLES = ("replica", "acceptor", "nameserver")
+STOP_SCRIPT = ("kill {pid} 2>/dev/null || exit 0; i=0; while [ $i -lt 50 ]; do "
+               "kill -0 {pid} 2>/dev/null || exit 0; sleep 0.1; i=$((i+1)); done; "
+               "kill -9 {pid} 2>/dev/null; exit 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Instance:
+    """What every node of one deployment shares."""
+
+    domain: str
+    object_name: str        # the object file's name in each host's work directory
+    class_name: str
+    dns_port: int = 53
+    logger: str = None      # host:port of a `concoord logdaemon`
+
+
+@dataclasses.dataclass
+class RemoteNode:
+    role: str
+    address: str            # "ip:port", the node's id in the instance's view
+    pid: int
+    log_path: str
+    host: object            # PreparedHost
+
+    def __str__(self):
+        return f"{self.role} {self.address}"
+
+
+def pick_port():
+    """A port from ConCoord's usual range; a taken one fails the start and is retried."""
+    return random.randint(*PORT_RANGE)
+
+
+def node_argv(prepared, instance, role, port, boot):
+    """The command line of a `concoord replica|acceptor|nameserver` on ``prepared``."""
+    argv = list(prepared.concoord) + [role, "-a", prepared.address, "-p", str(port)]
+    if role in ("replica", "nameserver"):
+        argv += ["-f", instance.object_name, "-c", instance.class_name]
+    if role == "nameserver":
+        argv += ["-n", instance.domain, "--dns-port", str(instance.dns_port)]
+    else:
+        # On disk, so that a node restarted by hand resumes as the same member.
+        argv += ["--data-dir", f"{prepared.work_dir}/data/{role}-{port}"]
+    if boot:
+        argv += ["-b", ",".join(boot)]
+    if instance.logger:
+        argv += ["-l", instance.logger]
+    return argv
+
+
+def start_node(prepared, instance, role, port, boot):
+    """Launch the node detached; a RemoteNode (whose join still has to be confirmed)."""
+    assert role in ROLES and (boot or role == "replica")
+    argv = node_argv(prepared, instance, role, port, boot)
+    log_path = f"{prepared.work_dir}/{role}-{port}.log"
+    command = " ".join(shlex.quote(arg) for arg in argv)
+    script = (f"cd {shlex.quote(prepared.work_dir)}; nohup setsid {command} "
+              f">{shlex.quote(log_path)} 2>&1 </dev/null & echo $!")
+    status, out, err = prepared.session.run(script)
+    if status != 0 or not out.strip().isdigit():
+        raise host_error(prepared, f"cannot start the {role}: {err.strip() or out.strip()}")
+    return RemoteNode(role, f"{prepared.address}:{port}", int(out.strip()), log_path, prepared)
+
+
+def is_running(node):
+    status, _, _ = node.host.session.run(f"kill -0 {node.pid} 2>/dev/null")
+    return status == 0
+
+
+def log_tail(node, lines=5):
+    """The last lines the node wrote (why it failed), as one string."""
+    _, out, _ = node.host.session.run(f"tail -n {lines} {shlex.quote(node.log_path)}")
+    return " | ".join(line.strip() for line in out.splitlines() if line.strip())
+
+
+def stop_node(node):
+    """SIGTERM, then SIGKILL if it is still there after 5 s."""
+    node.host.session.run(STOP_SCRIPT.format(pid=node.pid))

@@ -1,0 +1,214 @@
+"""Following an instance's view from outside the consensus: which replicas, acceptors and
+nameservers it has, which replica leads, and which replicas have stopped answering.
+
+A nameserver is a non-voting learner: it never takes part in Paxos, it only asks the replicas for
+their status (the same request `concoord status` sends) a few times a second. The configuration
+it publishes is the one of the most advanced replica that answered (highest ``slot_out``), so a
+lagging or partitioned replica cannot roll the published view back.
+"""
+
+import concurrent.futures
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import FrozenSet, Optional, Tuple
+
+from concoord.client.status import query_status
+from concoord.errors import ConnectionError
+
+log = logging.getLogger("concoord.dns.view")
+
+POLL_INTERVAL = 0.2
+STATUS_TIMEOUT = 0.5      # a SIGSTOP'd replica accepts TCP but never answers: bound the wait
+MISSES_UNREACHABLE = 2    # one slow answer must not drop a replica from DNS; two in a row do
+
+
+@dataclass(frozen=True)
+class View:
+    """What the instance looks like from outside, as DNS publishes it.
+
+    ``replicas`` lists every replica of the configuration with the leader first; ``unreachable``
+    those that did not answer the last polls. ``serial`` increases on every change of the rest.
+    """
+
+    replicas: Tuple[str, ...] = ()
+    acceptors: Tuple[str, ...] = ()
+    nameservers: Tuple[str, ...] = ()
+    leader: Optional[str] = None
+    unreachable: FrozenSet[str] = field(default_factory=frozenset)
+    serial: int = 0
+
+    def live_replicas(self):
+        """The replicas to hand out, leader first; all of them if none answers (a view that
+        names no replica at all would only make clients give up sooner)."""
+        live = tuple(r for r in self.replicas if r not in self.unreachable)
+        return live or self.replicas
+
+    def content(self):
+        """Everything but the serial: two views with equal content publish the same records."""
+        return (self.replicas, self.acceptors, self.nameservers, self.leader, self.unreachable)
+
+
+def _leader_first(replicas, leader):
+    ordered = sorted(replicas)
+    if leader in ordered:
+        ordered.remove(leader)
+        ordered.insert(0, leader)
+    return tuple(ordered)
+
+
+def _freshest(statuses):
+    """The replica status to believe: the most advanced log, an active leader breaking ties."""
+    replicas = [s for s in statuses if s.get("role") == "replica"
+                and isinstance(s.get("replicas"), list)]
+    if not replicas:
+        return None
+    return max(replicas, key=lambda s: (_int(s.get("slot_out")), s.get("state") == "active"))
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _leader(best, statuses):
+    """A replica that says it is active leads; otherwise trust the freshest replica's word."""
+    active = [s for s in statuses if s.get("role") == "replica" and s.get("state") == "active"
+              and isinstance(s.get("node"), str)]
+    if active:
+        return max(active, key=lambda s: _int(s.get("slot_out")))["node"]
+    leader = best.get("leader")
+    return leader if isinstance(leader, str) else None
+
+
+def _strings(value):
+    return tuple(sorted(v for v in value if isinstance(v, str))) if isinstance(value, list) else ()
+
+
+class ViewFollower:
+    """Polls the replicas' status every ``interval`` seconds in a background thread.
+
+    ``bootstrap`` is a list of "host:port" nodes to start from (a replica, or any node that
+    answers status). ``on_change(view)`` is called from the polling thread after each change.
+    ``clock`` gives seconds since the epoch: serials are time based, so that a restarted
+    nameserver still publishes a higher serial than it did before.
+    """
+
+    def __init__(self, bootstrap, interval=POLL_INTERVAL, status_timeout=STATUS_TIMEOUT,
+                 on_change=None, query=query_status, clock=time.time):
+        self._bootstrap = list(bootstrap)
+        self._interval = interval
+        self._status_timeout = status_timeout
+        self._on_change = on_change
+        self._query = query
+        self._clock = clock
+        self._misses = {}
+        self._view = None
+        self._answered_last_round = False
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16,
+                                                           thread_name_prefix="concoord-view")
+        self._thread = threading.Thread(target=self._run, daemon=True, name="concoord-view")
+
+    @property
+    def view(self):
+        """The current View, or None before any replica has answered."""
+        return self._view
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+        self._pool.shutdown(wait=False)
+
+    def wait_for_view(self, timeout, predicate=lambda view: True):
+        """The first view (from now on) for which ``predicate`` holds; None on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._view is None or not predicate(self._view):
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop.is_set():
+                    return None
+                self._changed.wait(min(left, 0.1))
+            return self._view
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.poll_once()
+            except Exception:  # a bug here must not silently freeze the published view
+                log.exception("polling the view failed")
+            self._stop.wait(max(0.0, self._interval - (time.monotonic() - started)))
+
+    def poll_once(self):
+        """Ask every replica once; publish and return the new view (or the old one)."""
+        targets = self._targets()
+        statuses = self._ask(targets)
+        answered = {address for address, status in statuses.items() if status is not None}
+        self._answered_last_round = bool(answered)
+        best = _freshest([s for s in statuses.values() if s is not None])
+        old = self._view
+        if best is None and old is None:
+            return None
+        if best is not None:
+            replicas = _strings(best["replicas"])
+            leader = _leader(best, [s for s in statuses.values() if s is not None])
+            acceptors, nameservers = _strings(best.get("acceptors")), _strings(
+                best.get("nameservers"))
+        else:  # nobody answered: keep the configuration, let the misses speak
+            replicas, leader = old.replicas, old.leader
+            acceptors, nameservers = old.acceptors, old.nameservers
+        unreachable = self._count_misses(replicas, answered, targets)
+        candidate = View(_leader_first(replicas, leader), acceptors, nameservers,
+                         leader if leader in replicas else None, unreachable)
+        self._publish(candidate)
+        return self._view
+
+    def _targets(self):
+        """Every replica of the current configuration; the bootstrap nodes too until one of
+        those answers (the first poll, or after the whole configuration went silent)."""
+        targets = list(self._view.replicas) if self._view is not None else []
+        if not self._answered_last_round:
+            targets += [b for b in self._bootstrap if b not in targets]
+        return targets
+
+    def _ask(self, targets):
+        def ask(address):
+            try:
+                return self._query(address, self._status_timeout)
+            except (ConnectionError, OSError):
+                return None
+        futures = {address: self._pool.submit(ask, address) for address in targets}
+        return {address: future.result() for address, future in futures.items()}
+
+    def _count_misses(self, replicas, answered, asked):
+        misses = {}
+        for replica in replicas:
+            if replica in answered or replica not in asked:
+                misses[replica] = 0   # a replica not yet asked is new: give it the benefit
+            else:
+                misses[replica] = self._misses.get(replica, 0) + 1
+        self._misses = misses
+        return frozenset(r for r, n in misses.items() if n >= MISSES_UNREACHABLE)
+
+    def _publish(self, candidate):
+        old = self._view
+        if old is not None and old.content() == candidate.content():
+            return
+        serial = max(int(self._clock()), (old.serial + 1) if old is not None else 0)
+        view = View(candidate.replicas, candidate.acceptors, candidate.nameservers,
+                    candidate.leader, candidate.unreachable, serial & 0xFFFFFFFF)
+        with self._changed:
+            self._view = view
+            self._changed.notify_all()
+        log.info("view %d: replicas %s (unreachable %s), acceptors %s, nameservers %s",
+                 view.serial, ",".join(view.replicas), ",".join(sorted(view.unreachable)) or "-",
+                 ",".join(view.acceptors), ",".join(view.nameservers))
+        if self._on_change is not None:
+            self._on_change(view)
