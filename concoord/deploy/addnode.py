@@ -13,7 +13,8 @@ NODE_TYPES = {1: "acceptor", 2: "replica", 3: "nameserver"}
 
 
 def resolve_boot(text):
-    """``ip:port[,ip:port]`` as a list; anything else is a domain looked up through DNS SRV."""
+    """``ip:port[,ip:port]`` as a list; anything else is a domain looked up through DNS SRV
+    (asking $CONCOORD_NAMESERVER if set, as nodes do, else the system resolver)."""
     from concoord.runtime.ports import split_address
     entries = [e.strip() for e in text.split(",") if e.strip()]
     try:
@@ -25,7 +26,7 @@ def resolve_boot(text):
         pass
     try:
         from concoord.dns.resolve import resolve_srv
-        return resolve_srv(text.strip())
+        return resolve_srv(text.strip(), os.environ.get("CONCOORD_NAMESERVER") or None)
     except (ImportError, OSError) as exc:
         raise DeployError(f"bootstrap '{text}' is not ip:port[,ip:port] and could not be "
                           f"resolved as a domain: {exc}") from None
@@ -50,15 +51,17 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
     if view is None:
         raise DeployError(f"no node of the instance answers at {','.join(boot)}")
     replicas = list(dict.fromkeys(view.get("replicas") or boot))
-    object_data = fixed_object(object_file, class_name) if object_file else b""
-    object_name = os.path.basename(object_file) if object_file else "object.py"
+    object_data = fixed_object(object_file, class_name) if object_file else None
+    object_name = os.path.basename(object_file) if object_file else None
     instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger)
     host = parse_host(host_text).with_defaults(settings.ssh_user, settings.ssh_port)
     with Deployment(settings, instance, object_data, out) as deployment:
         prepared = deployment.prepare(host)
         if role == "nameserver":
             check_dns_port(prepared, settings.remote_python, settings.dns_port)
-        node = deployment.launch(role, [prepared] * MAX_ATTEMPTS, replicas, f"new {role}")
+        # A nameserver's port is fixed (--dns-port): trying it again on the same host is futile.
+        attempts = 1 if role == "nameserver" else MAX_ATTEMPTS
+        node = deployment.launch(role, [prepared] * attempts, replicas, f"new {role}")
     if role == "replica":
         replicas.append(node.address)
     out(f"bootstrap: {','.join(replicas)}")

@@ -1,5 +1,173 @@
-"""The `concoord` subcommands of this package (wired into cli.py by add_commands)."""
+"""The `concoord` subcommands of this package (wired into cli.py by add_commands):
+initialize, addnode, logdaemon and bundle. Argument parsing only; the work is done elsewhere
+(imported when the command runs, so that other commands never load paramiko)."""
+
+import argparse
+
+from concoord.deploy import settings as settings_module
+
+SSH_FLAGS = ("ssh_user", "ssh_key", "ssh_port", "known_hosts", "accept_new_host_keys",
+             "remote_python", "remote_dir", "dns_port", "join_timeout", "logger")
+HOST_FILE_HELP = ("file listing the hosts, one per line: host, user@host, host:port or "
+                  "user@host:port; '#' starts a comment")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _add_object_flags(parser, required):
+    parser.add_argument("-s", "--domain", required=True,
+                        help="name of the instance (the nameservers' DNS domain)")
+    parser.add_argument("-f", "--objectfile", required=required,
+                        help="the object's Python file (it is concoordified and copied over)")
+    parser.add_argument("-c", "--classname", required=required, help="the object's class")
+
+
+def _add_ssh_flags(parser):
+    group = parser.add_argument_group("SSH and remote hosts (flags override --config)")
+    group.add_argument("--config", metavar="FILE",
+                       help="INI file with these settings (format below)")
+    group.add_argument("--ssh-user", metavar="USER", help="user for hosts given without one")
+    group.add_argument("--ssh-key", metavar="FILE",
+                       help="private key file (default: ssh-agent and ~/.ssh/id_*)")
+    group.add_argument("--ssh-port", metavar="PORT", type=int,
+                       help="SSH port for hosts given without one (default 22)")
+    group.add_argument("--known-hosts", metavar="FILE",
+                       help="known_hosts file to check host keys against "
+                            "(default ~/.ssh/known_hosts)")
+    group.add_argument("--accept-new-host-keys", action="store_const", const=True,
+                       help="trust hosts not yet in known_hosts and record their keys "
+                            "(a key that changed is still refused)")
+    group.add_argument("--remote-python", metavar="PATH",
+                       help="Python 3.9+ on the hosts (default python3)")
+    group.add_argument("--remote-dir", metavar="DIR",
+                       help="work directory on the hosts for the object, logs and data "
+                            "(default .concoord/DOMAIN in the remote home)")
+    group.add_argument("--dns-port", metavar="PORT", type=int,
+                       help="DNS port of nameservers (default 53, which needs root)")
+    group.add_argument("--join-timeout", metavar="SECONDS", type=float,
+                       help="how long a node may take to join (default 30)")
+    group.add_argument("-l", "--logger", metavar="HOST:PORT",
+                       help="send the nodes' logs to this `concoord logdaemon`")
+
+
+def _add_initialize(commands):
+    parser = commands.add_parser(
+        "initialize", help="start a new instance on remote hosts over SSH",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Check every host, copy the object over, start the bootstrap replica, the "
+        "acceptors, the other replicas and the nameservers (each detached, each confirmed to "
+        "have joined), then print the bootstrap string and write the client proxy beside "
+        "FILE. If anything fails, the nodes this run started are stopped again.",
+        epilog="Configuration file (--config):\n" + settings_module.__doc__.split("::", 1)[1])
+    _add_object_flags(parser, required=True)
+    parser.add_argument("-r", "--replicas", type=_positive_int, default=3,
+                        help="number of replicas (default 3)")
+    parser.add_argument("-a", "--acceptors", type=_positive_int, default=3,
+                        help="number of acceptors (default 3)")
+    parser.add_argument("-n", "--nameservers", type=_positive_int, default=0,
+                        help="number of DNS nameservers (default 0)")
+    parser.add_argument("--hosts", metavar="FILE", help=HOST_FILE_HELP)
+    _add_ssh_flags(parser)
+    parser.set_defaults(run=run_initialize)
+
+
+def _add_addnode(commands):
+    parser = commands.add_parser(
+        "addnode", help="add an acceptor, replica or nameserver on a remote host over SSH",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Start one node on HOST, detached, and confirm that it joined.",
+        epilog="Configuration file (--config):\n" + settings_module.__doc__.split("::", 1)[1])
+    parser.add_argument("-t", "--type", type=int, choices=(1, 2, 3), required=True,
+                        help="1 acceptor, 2 replica, 3 nameserver")
+    _add_object_flags(parser, required=False)
+    parser.add_argument("-b", "--boot", required=True,
+                        help="ip:port[,ip:port...] of running nodes, or the instance's domain")
+    parser.add_argument("--host", required=True,
+                        help="where to start it: host, user@host, host:port or user@host:port")
+    _add_ssh_flags(parser)
+    parser.set_defaults(run=run_addnode)
+
+
+def _add_logdaemon(commands):
+    from concoord.deploy.logdaemon import DEFAULT_PORT
+    parser = commands.add_parser(
+        "logdaemon", help="collect and print the logs nodes send with -l host:port",
+        description="Listen for log lines from nodes started with -l HOST:PORT and print "
+        "them, from every node, with timestamps, until interrupted.")
+    parser.add_argument("-a", "--addr", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("-p", "--port", type=int, default=DEFAULT_PORT,
+                        help=f"TCP port to listen on (default {DEFAULT_PORT})")
+    parser.set_defaults(run=run_logdaemon)
+
+
+def _add_bundle(commands):
+    parser = commands.add_parser(
+        "bundle", help="build concoord-server.pyz or concoord-client.pyz (make server/client)",
+        description="Build a zipapp that runs with a plain python3: `python3 "
+        "concoord-server.pyz replica -o counter.Counter ...`; a client adds "
+        "concoord-client.pyz to sys.path. msgpack and dnspython are bundled.")
+    parser.add_argument("kind", choices=("server", "client"))
+    parser.add_argument("-o", "--output", help="where to write it (default dist/concoord-KIND.pyz)")
+    parser.add_argument("--object", dest="objects", action="append", default=[],
+                        metavar="FILE", help="an object file to add (repeatable); .pyfixed and "
+                        ".pyproxy files go in as counter.py and counterproxy.py")
+    parser.set_defaults(run=run_bundle)
 
 
 def add_commands(commands):
     """Add this package's subparsers to `commands` (argparse subparsers); each sets run=FUNC."""
+    _add_initialize(commands)
+    _add_addnode(commands)
+    _add_logdaemon(commands)
+    _add_bundle(commands)
+
+
+def _settings(args, **extra):
+    flags = {name: getattr(args, name) for name in SSH_FLAGS}
+    return settings_module.resolve_settings(args.config, **flags, **extra)
+
+
+def _require_paramiko():
+    try:
+        import paramiko  # noqa: F401
+    except ImportError:
+        from concoord.deploy.errors import DeployError
+        raise DeployError("deploying over SSH needs paramiko (pip install paramiko)") from None
+
+
+def run_initialize(args):
+    _require_paramiko()
+    from concoord.deploy.initialize import initialize
+    settings = _settings(args, hosts_file=args.hosts)
+    counts = (args.replicas, args.acceptors, args.nameservers)
+    initialize(settings, args.domain, args.objectfile, args.classname, counts)
+    return 0
+
+
+def run_addnode(args):
+    _require_paramiko()
+    from concoord.deploy.addnode import addnode
+    addnode(_settings(args), args.type, args.domain, args.objectfile, args.classname,
+            args.boot, args.host)
+    return 0
+
+
+def run_logdaemon(args):
+    from concoord.deploy.logdaemon import run_logdaemon as serve
+    return serve(args.addr, args.port)
+
+
+def run_bundle(args):
+    from concoord.deploy.bundle import build_bundle
+    output = args.output or f"dist/concoord-{args.kind}.pyz"
+    print(f"wrote {build_bundle(args.kind, output, args.objects)}")
+    return 0

@@ -72,11 +72,12 @@ class Deployment:
             try:
                 wait_joined(node, boot or [node.address], self.settings.join_timeout)
             except NodeFailed as exc:
-                failures.append(f"{node} on {prepared}: {exc}")
-                stop_node(node)
+                tail = stop_node(node)
                 self.started.remove(node)
+                reason = f"{exc} (its log: {tail or 'empty'})"
+                failures.append(f"{node} on {prepared}: {reason}")
                 more = "; trying again" if attempt < min(MAX_ATTEMPTS, len(candidates)) else ""
-                self.out(f"{label}: {node} on {prepared} failed: {exc}{more}")
+                self.out(f"{label}: {node} on {prepared} failed: {reason}{more}")
                 continue
             self.out(f"{label}: {node} joined")
             return node

@@ -5,6 +5,7 @@ acceptors nothing, not even another node's join, can be decided), then the other
 the nameservers. Each node must show up in the instance's view before the next one starts.
 """
 
+import concurrent.futures
 import os
 
 from concoord.deploy.deployment import MAX_ATTEMPTS, Deployment, say
@@ -24,11 +25,28 @@ def plan_hosts(n_replicas, n_acceptors, n_nameservers, n_hosts):
     return plan
 
 
-def candidates(prepared, index):
-    """The hosts to try for a node placed on ``index``: there twice (another port), then the
-    next hosts."""
-    order = [index, index] + [(index + step) % len(prepared) for step in range(1, MAX_ATTEMPTS)]
+def candidates(prepared, index, role):
+    """The hosts to try for a node placed on ``index``: there twice (on another port), then the
+    next host. A nameserver's port is fixed (--dns-port), so it moves on at once."""
+    again = [index] if role != "nameserver" else []
+    order = [index] + again + [(index + step) % len(prepared) for step in range(1, MAX_ATTEMPTS)]
     return [prepared[i] for i in order[:MAX_ATTEMPTS]]
+
+
+def prepare_all(deployment, hosts):
+    """Check and prepare every distinct host at once (SSH round trips add up); the prepared
+    host for each entry of ``hosts``. All failures are reported together, in host order."""
+    distinct = list(dict.fromkeys(hosts))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(distinct))) as pool:
+        futures = [pool.submit(deployment.prepare, host) for host in distinct]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    for error in errors:
+        if not isinstance(error, DeployError):
+            raise error
+    if errors:
+        raise DeployError("; ".join(str(e) for e in errors))
+    by_host = {host: future.result() for host, future in zip(distinct, futures)}
+    return [by_host[host] for host in hosts]
 
 
 def _check_counts(n_replicas, n_acceptors, n_nameservers):
@@ -59,11 +77,7 @@ def initialize(settings, domain, object_file, class_name, counts, out=say):
                         settings.logger)
     plan = plan_hosts(*counts, len(hosts))
     with Deployment(settings, instance, object_data, out) as deployment:
-        by_name = {}
-        for host in hosts:  # every host is checked before any node starts
-            if str(host) not in by_name:
-                by_name[str(host)] = deployment.prepare(host)
-        prepared = [by_name[str(host)] for host in hosts]
+        prepared = prepare_all(deployment, hosts)  # every host, before any node starts
         for index in sorted(set(plan["nameserver"])):
             check_dns_port(prepared[index], settings.remote_python, settings.dns_port)
         boot = _start_all(deployment, prepared, plan)
@@ -75,19 +89,17 @@ def initialize(settings, domain, object_file, class_name, counts, out=say):
 
 def _start_all(deployment, prepared, plan):
     """Start every planned node in the order the module docstring gives; the replicas."""
-    def label(role, i):
-        total = len(plan[role])
-        return f"{role} {i + 1}/{total}" + (" (bootstrap)" if role == "replica" and i == 0 else "")
+    def launch(role, i, boot):
+        label = f"{role} {i + 1}/{len(plan[role])}"
+        if role == "replica" and i == 0:
+            label += " (bootstrap)"
+        return deployment.launch(role, candidates(prepared, plan[role][i], role), boot, label)
 
-    first = deployment.launch("replica", candidates(prepared, plan["replica"][0]), None,
-                              label("replica", 0))
-    boot = [first.address]
-    for i, index in enumerate(plan["acceptor"]):
-        deployment.launch("acceptor", candidates(prepared, index), boot, label("acceptor", i))
-    for i, index in enumerate(plan["replica"][1:], 1):
-        node = deployment.launch("replica", candidates(prepared, index), boot,
-                                 label("replica", i))
-        boot.append(node.address)
-    for i, index in enumerate(plan["nameserver"]):
-        deployment.launch("nameserver", candidates(prepared, index), boot, label("nameserver", i))
+    boot = [launch("replica", 0, None).address]
+    for i in range(len(plan["acceptor"])):
+        launch("acceptor", i, boot)
+    for i in range(1, len(plan["replica"])):
+        boot.append(launch("replica", i, boot).address)
+    for i in range(len(plan["nameserver"])):
+        launch("nameserver", i, boot)
     return boot

@@ -10,12 +10,12 @@ import random
 import shlex
 
 from concoord.deploy.errors import host_error
-from concoord.runtime.ports import PORT_RANGE
+from concoord.runtime.ports import PORT_RANGE, format_address
 
 ROLES = ("replica", "acceptor", "nameserver")
-STOP_SCRIPT = ("kill {pid} 2>/dev/null || exit 0; i=0; while [ $i -lt 50 ]; do "
-               "kill -0 {pid} 2>/dev/null || exit 0; sleep 0.1; i=$((i+1)); done; "
-               "kill -9 {pid} 2>/dev/null; exit 0")
+STOP_SCRIPT = ("if kill {pid} 2>/dev/null; then i=0; while [ $i -lt 50 ] && "
+               "kill -0 {pid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
+               "kill -9 {pid} 2>/dev/null; fi")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,15 +47,18 @@ def pick_port():
 
 
 def node_argv(prepared, instance, role, port, boot):
-    """The command line of a `concoord replica|acceptor|nameserver` on ``prepared``."""
-    argv = list(prepared.concoord) + [role, "-a", prepared.address, "-p", str(port)]
-    if role in ("replica", "nameserver"):
-        argv += ["-f", instance.object_name, "-c", instance.class_name]
+    """The command line of a `concoord replica|acceptor|nameserver` on ``prepared``.
+
+    A nameserver's identity is its DNS address, so ``port`` is ignored for it."""
+    argv = list(prepared.concoord) + [role, "-a", prepared.address]
     if role == "nameserver":
         argv += ["-n", instance.domain, "--dns-port", str(instance.dns_port)]
     else:
         # On disk, so that a node restarted by hand resumes as the same member.
-        argv += ["--data-dir", f"{prepared.work_dir}/data/{role}-{port}"]
+        data_dir = f"{prepared.work_dir}/data/{role}-{prepared.address}-{port}"
+        argv += ["-p", str(port), "--data-dir", data_dir]
+    if role != "acceptor" and instance.object_name:
+        argv += ["-f", instance.object_name, "-c", instance.class_name]
     if boot:
         argv += ["-b", ",".join(boot)]
     if instance.logger:
@@ -66,15 +69,18 @@ def node_argv(prepared, instance, role, port, boot):
 def start_node(prepared, instance, role, port, boot):
     """Launch the node detached; a RemoteNode (whose join still has to be confirmed)."""
     assert role in ROLES and (boot or role == "replica")
+    if role == "nameserver":
+        port = instance.dns_port
     argv = node_argv(prepared, instance, role, port, boot)
-    log_path = f"{prepared.work_dir}/{role}-{port}.log"
+    log_path = f"{prepared.work_dir}/{role}-{prepared.address}-{port}.log"
     command = " ".join(shlex.quote(arg) for arg in argv)
     script = (f"cd {shlex.quote(prepared.work_dir)}; nohup setsid {command} "
               f">{shlex.quote(log_path)} 2>&1 </dev/null & echo $!")
     status, out, err = prepared.session.run(script)
     if status != 0 or not out.strip().isdigit():
         raise host_error(prepared, f"cannot start the {role}: {err.strip() or out.strip()}")
-    return RemoteNode(role, f"{prepared.address}:{port}", int(out.strip()), log_path, prepared)
+    address = format_address((prepared.address, port))
+    return RemoteNode(role, address, int(out.strip()), log_path, prepared)
 
 
 def is_running(node):
@@ -82,12 +88,10 @@ def is_running(node):
     return status == 0
 
 
-def log_tail(node, lines=5):
-    """The last lines the node wrote (why it failed), as one string."""
-    _, out, _ = node.host.session.run(f"tail -n {lines} {shlex.quote(node.log_path)}")
+def stop_node(node, tail_lines=5):
+    """SIGTERM, then SIGKILL if it is still there after 5 s; the last lines of its log (why it
+    failed), as one string. One SSH command: each costs the remote login shell's start-up."""
+    log = shlex.quote(node.log_path)
+    script = f"{STOP_SCRIPT.format(pid=node.pid)}; tail -n {tail_lines} {log} 2>/dev/null"
+    _, out, _ = node.host.session.run(script)
     return " | ".join(line.strip() for line in out.splitlines() if line.strip())
-
-
-def stop_node(node):
-    """SIGTERM, then SIGKILL if it is still there after 5 s."""
-    node.host.session.run(STOP_SCRIPT.format(pid=node.pid))

@@ -64,12 +64,14 @@ def make_work_dir(session, path):
 
 
 def prepare_host(session, settings, work_dir, object_name, object_data, bundle):
-    """Check the host and upload what its nodes need; ``bundle()`` builds the server bundle
-    (bytes) when ConCoord is not installed there in this same version."""
+    """Check the host and upload what its nodes need (``object_data`` None: no object file);
+    ``bundle()`` builds the server bundle (bytes) when ConCoord is not installed there in this
+    same version."""
     python = settings.remote_python
     version, installed = probe_python(session, python)
     work_dir = make_work_dir(session, work_dir)
-    session.upload(object_data, f"{work_dir}/{object_name}")
+    if object_data is not None:  # acceptors need no object
+        session.upload(object_data, f"{work_dir}/{object_name}")
     pyver = ".".join(map(str, version))
     if installed == __version__:
         # -m puts the work directory (where the object file is) first on sys.path.

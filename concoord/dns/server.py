@@ -106,6 +106,7 @@ class DnsServer:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        self._wake_udp()
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
@@ -115,6 +116,15 @@ class DnsServer:
                 thread.join(2.0)
         self._udp.close()
         self._tcp.close()
+
+    def _wake_udp(self):
+        """An empty datagram to ourselves: shutdown() does not wake a blocked recvfrom()."""
+        target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.addr, self.addr)
+        try:
+            with socket.socket(_family(target), socket.SOCK_DGRAM) as sock:
+                sock.sendto(b"", (target, self.port))
+        except OSError:
+            pass   # the poll timeout wakes it anyway
 
     # ---- UDP ----------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ log = logging.getLogger("concoord.dns.view")
 POLL_INTERVAL = 0.2
 STATUS_TIMEOUT = 0.5      # a SIGSTOP'd replica accepts TCP but never answers: bound the wait
 MISSES_UNREACHABLE = 2    # one slow answer must not drop a replica from DNS; two in a row do
+STALE_LIMIT = 10.0        # how long only replicas behind the published view may be ignored
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,16 @@ def _int(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _leader(best, statuses):
-    """A replica that says it is active leads; otherwise trust the freshest replica's word."""
+def _active(statuses):
+    """The replica that says it is the active leader (the most advanced, if several do)."""
     active = [s for s in statuses if s.get("role") == "replica" and s.get("state") == "active"
               and isinstance(s.get("node"), str)]
-    if active:
-        return max(active, key=lambda s: _int(s.get("slot_out")))["node"]
-    leader = best.get("leader")
+    return max(active, key=lambda s: _int(s.get("slot_out")))["node"] if active else None
+
+
+def _leader(best, statuses):
+    """A replica that says it is active leads; otherwise trust the freshest replica's word."""
+    leader = _active(statuses) or best.get("leader")
     return leader if isinstance(leader, str) else None
 
 
@@ -105,6 +109,8 @@ class ViewFollower:
         self._misses = {}
         self._view = None
         self._answered_last_round = False
+        self._slot_out = -1           # log position of the status the view was built from
+        self._fresh_at = float("-inf")
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16,
@@ -127,7 +133,7 @@ class ViewFollower:
         self._pool.shutdown(wait=False)
 
     def wait_for_view(self, timeout, predicate=lambda view: True):
-        """The first view (from now on) for which ``predicate`` holds; None on timeout."""
+        """The current view as soon as ``predicate`` holds for it; None on timeout."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._view is None or not predicate(self._view):
@@ -150,25 +156,36 @@ class ViewFollower:
         """Ask every replica once; publish and return the new view (or the old one)."""
         targets = self._targets()
         statuses = self._ask(targets)
+        answers = [s for s in statuses.values() if s is not None]
         answered = {address for address, status in statuses.items() if status is not None}
         self._answered_last_round = bool(answered)
-        best = _freshest([s for s in statuses.values() if s is not None])
-        old = self._view
-        if best is None and old is None:
+        config = self._configuration(answers)
+        if config is None:
             return None
-        if best is not None:
-            replicas = _strings(best["replicas"])
-            leader = _leader(best, [s for s in statuses.values() if s is not None])
-            acceptors, nameservers = _strings(best.get("acceptors")), _strings(
-                best.get("nameservers"))
-        else:  # nobody answered: keep the configuration, let the misses speak
-            replicas, leader = old.replicas, old.leader
-            acceptors, nameservers = old.acceptors, old.nameservers
+        replicas, acceptors, nameservers, leader = config
         unreachable = self._count_misses(replicas, answered, targets)
-        candidate = View(_leader_first(replicas, leader), acceptors, nameservers,
-                         leader if leader in replicas else None, unreachable)
-        self._publish(candidate)
+        self._publish(View(_leader_first(replicas, leader), acceptors, nameservers,
+                           leader if leader in replicas else None, unreachable))
         return self._view
+
+    def _configuration(self, answers):
+        """(replicas, acceptors, nameservers, leader) to publish; None before any answer.
+
+        A replica behind the log position the current view came from (one still catching up
+        after it joined) reports an old configuration: believing it would roll DNS back, so
+        the current one is kept unless nothing fresher has been heard for STALE_LIMIT seconds
+        (the whole instance was restarted without its disks).
+        """
+        best = _freshest(answers)
+        old, now = self._view, time.monotonic()
+        if best is not None and (old is None or _int(best.get("slot_out")) >= self._slot_out
+                                 or now - self._fresh_at > STALE_LIMIT):
+            self._slot_out, self._fresh_at = _int(best.get("slot_out")), now
+            return (_strings(best["replicas"]), _strings(best.get("acceptors")),
+                    _strings(best.get("nameservers")), _leader(best, answers))
+        if old is None:
+            return None
+        return old.replicas, old.acceptors, old.nameservers, _active(answers) or old.leader
 
     def _targets(self):
         """Every replica of the current configuration; the bootstrap nodes too until one of

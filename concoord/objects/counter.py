@@ -1,5 +1,7 @@
 """The README's Counter: the smallest useful replicated object."""
 
+from concoord import readonly
+
 
 class Counter():
     def __init__(self):
@@ -11,6 +13,7 @@ class Counter():
     def increment(self):
         self.value += 1
 
+    @readonly
     def getvalue(self):
         return self.value
 

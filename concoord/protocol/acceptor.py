@@ -9,6 +9,8 @@ from concoord.protocol.effects import Effects
 from concoord.wire.messages import Accept, Accepted, Heartbeat, HeartbeatReply, Prepare, Promise
 from concoord.wire.types import ZERO_BALLOT, PValue
 
+MAX_LEASE = 2.0   # seconds: the longest read lease an acceptor grants
+
 # Persisted records: ("promise", ballot) | ("accept", pvalue) | ("gc", slot).
 
 
@@ -18,6 +20,9 @@ class Acceptor:
         self.promised = ZERO_BALLOT
         self.accepted = {}   # slot -> PValue with the highest ballot accepted there
         self.gc_below = 1    # slots below this were applied by every replica and forgotten
+        self.lease_holder = None   # ballot holding a read lease (not persisted: see _on_prepare)
+        self.lease_until = 0.0
+        self.restarted = bool(records)
         for record in records:
             self._restore(record)
 
@@ -32,11 +37,11 @@ class Acceptor:
 
     def handle(self, msg, now):
         if isinstance(msg, Prepare):
-            return self._on_prepare(msg)
+            return self._on_prepare(msg, now)
         if isinstance(msg, Accept):
             return self._on_accept(msg)
         if isinstance(msg, Heartbeat):
-            return self._on_heartbeat(msg)
+            return self._on_heartbeat(msg, now)
         return Effects()
 
     def tick(self, now):
@@ -48,9 +53,17 @@ class Acceptor:
             self.promised = ballot
             effects.persist.append(("promise", ballot))
 
-    def _on_prepare(self, msg):
+    def _on_prepare(self, msg, now):
+        """While another ballot's read lease runs, promise nothing new: that leader serves
+        reads locally and must not be superseded before its lease ends. (A restarted acceptor
+        forgot its leases; leaders wait a full lease after a start before serving reads.)"""
         effects = Effects()
-        if msg.ballot > self.promised:
+        if self.restarted:   # leases granted before the restart are forgotten: honour the
+            self.restarted = False               # longest one any leader may hold
+            self.lease_holder, self.lease_until = ZERO_BALLOT, now + MAX_LEASE
+        leased = (self.lease_holder is not None and now < self.lease_until
+                  and msg.ballot != self.lease_holder)
+        if msg.ballot > self.promised and not leased:
             self._promise(msg.ballot, effects)
         accepted = tuple(pv for slot, pv in sorted(self.accepted.items())
                          if slot >= msg.from_slot)
@@ -71,9 +84,13 @@ class Acceptor:
         effects.send(msg.src, Accepted(self.node_id, self.promised, msg.slot))
         return effects
 
-    def _on_heartbeat(self, msg):
+    def _on_heartbeat(self, msg, now):
         effects = Effects()
-        effects.send(msg.src, HeartbeatReply(self.node_id, self.promised))
+        granted = -1.0
+        if msg.ballot == self.promised and 0 < msg.lease <= MAX_LEASE:
+            self.lease_holder, self.lease_until = msg.ballot, now + msg.lease
+            granted = msg.sent_at
+        effects.send(msg.src, HeartbeatReply(self.node_id, self.promised, granted))
         return effects
 
     def _store(self, pvalue):

@@ -56,6 +56,7 @@ class Leader:
         self.next_slot = self.replica.slot_out
         self.constrained_up_to = 0
         self.acceptor_acks = {}   # acceptor -> time of its last reply under self.ballot
+        self.lease_grants = {}    # acceptor -> send time of the latest heartbeat it leased
         self.last_heartbeat = now - self.timing.heartbeat_interval
 
     @property
@@ -248,6 +249,27 @@ class Leader:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot == self.ballot:
             self.acceptor_acks[msg.src] = now
+            if msg.sent_at >= 0:
+                self.lease_grants[msg.src] = max(self.lease_grants.get(msg.src, -1.0),
+                                                 msg.sent_at)
+
+    def lease_valid(self, now):
+        """True while a quorum of the acceptors promised no other ballot: no other leader can
+        decide anything, so this one may answer reads from its replica's state."""
+        if self.state != ACTIVE or not self.timing.lease:
+            return False
+        config = self.configs.latest
+        grants = sorted((self.lease_grants.get(a, -1.0) for a in config.acceptors), reverse=True)
+        if len(grants) < config.quorum() or grants[config.quorum() - 1] < 0:
+            return False
+        safe_length = self.timing.lease * (1 - self.timing.clock_drift)
+        return now < grants[config.quorum() - 1] + safe_length
+
+    def read_barrier(self):
+        """Slot the replica must have applied before a read may be answered locally: every
+        slot this leader proposed, recovered or knows decided."""
+        known = max(self.replica.decisions, default=0)
+        return max(self.next_slot, known + 1, self.constrained_up_to + 1)
 
     def tick(self, now):
         effects = Effects()
@@ -292,7 +314,8 @@ class Leader:
         the others elect a new one."""
         self.last_heartbeat = now
         config = self.configs.latest
-        beat = Heartbeat(self.node_id, self.ballot, self.replica.slot_out, config)
+        beat = Heartbeat(self.node_id, self.ballot, self.replica.slot_out, config, float(now),
+                         float(self.timing.lease))
         effects.broadcast(config.acceptors, beat)
         recent = sum(1 for a in config.acceptors
                      if now - self.acceptor_acks.get(a, -1e18) <= self.timing.election_timeout)

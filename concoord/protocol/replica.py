@@ -145,8 +145,8 @@ def _rejection(reason):
 
 
 def _is_join(args):
-    return (isinstance(args, list) and len(args) == 2 and args[0] in ROLES
-            and isinstance(args[1], str))
+    return (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)
+            and args[0] in ROLES and isinstance(args[1], str))
 
 
 def _is_remove(args, current):

@@ -4,6 +4,8 @@ This is what the runtime drives for `concoord replica` and what the simulator dr
 replica: every input is a message plus the current time, every output an Effects.
 """
 
+from collections import deque
+
 from concoord.protocol.config import ConfigHistory, with_node
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import Leader
@@ -32,6 +34,7 @@ class ReplicaNode:
         self.replica = Replica(node_id, history, state_machine)
         self.leader = Leader(node_id, self.replica, timing, now, incarnation)
         self.last_catchup = now - timing.catchup_interval
+        self.reads = deque()       # (read barrier slot, command): lease reads waiting to run
         self.catchup_turn = 0
 
     @property
@@ -48,6 +51,7 @@ class ReplicaNode:
     def tick(self, now):
         effects = self.leader.tick(now)
         self._maybe_catch_up(now, effects)
+        self._serve_reads(now, effects)
         return effects
 
     # ---- clients ----------------------------------------------------------------------------
@@ -70,6 +74,9 @@ class ReplicaNode:
             effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
                                                REDIRECT, b"", hint))
             return
+        if self.state_machine.is_readonly(command.method) and self.leader.lease_valid(now):
+            self.reads.append((self.leader.read_barrier(), command))
+            return self._serve_reads(now, effects)
         state, stored = self.replica.client_table.lookup(command.client_id, command.number)
         if state == "done":
             self.replica.reply(command, stored, effects)
@@ -113,6 +120,19 @@ class ReplicaNode:
 
     # ---- consensus --------------------------------------------------------------------------
 
+    def _serve_reads(self, now, effects):
+        """Answer lease reads once the replica has applied everything the leader proposed
+        before they arrived; if the lease lapsed meanwhile, they go through the log."""
+        while self.reads and self.reads[0][0] <= self.replica.slot_out:
+            _, command = self.reads.popleft()
+            if self.leader.lease_valid(now):
+                reply = self.state_machine.execute(command, None, None)
+                self.replica.reply(command, reply, effects)
+            elif self.leader.is_active:
+                self.leader.submit(command, now, effects)
+        if self.reads and not self.leader.is_active:
+            self.reads.clear()     # their clients will retry at the new leader
+
     def _on_promise(self, msg, now, effects):
         self.leader.on_promise(msg, now, effects)
 
@@ -129,6 +149,8 @@ class ReplicaNode:
         self.replica.on_decision(slot, batch, effects)
         for applied in range(first, self.replica.slot_out):
             self.leader.on_applied(applied, self.replica.decisions[applied], now, effects)
+        if self.reads:
+            self._serve_reads(now, effects)
 
     def _on_heartbeat(self, msg, now, effects):
         self.leader.on_heartbeat(msg, now, effects)

@@ -103,8 +103,10 @@ class NodeRunner:
                 if isinstance(msg, ClientRequest):
                     self.clients[msg.command.client_id] = conn
                 effects.extend(self.node.handle(msg, time.monotonic()))
-        except AssertionError:
-            log.critical("protocol invariant violated; stopping this node", exc_info=True)
+        except Exception:
+            # An invariant violation or a bug: continuing could spread a wrong state; stop the
+            # node (the process exits) and let the others carry on.
+            log.critical("stopping this node after an internal error", exc_info=True)
             self.stopping.set()
             raise
 

@@ -40,6 +40,9 @@ class ObjectHost:
             return f"{self.object_class.__name__} has no method '{method}'"
         return None
 
+    def is_readonly(self, method):
+        return getattr(getattr(self.object_class, method, None), "_concoord_readonly", False)
+
     def execute(self, command, slot, time):
         reason = self.refusal(command.method)
         if reason is not None:

@@ -80,6 +80,11 @@ def _configuration(value):
     return Configuration(*(tuple(_str(node) for node in _seq(group)) for group in _seq(value, 3)))
 
 
+def _float(value):
+    _check(type(value) is float and math.isfinite(value), "bad number")
+    return value
+
+
 def _bytes(value):
     _check(type(value) is bytes, "bad bytes")
     return value
@@ -104,7 +109,8 @@ def _plain(value, depth=0):
 
 
 _DECODERS = {
-    str: _str, int: _int, bytes: _bytes, dict: _plain, Optional[str]: _optional_str,
+    str: _str, int: _int, float: _float, bytes: _bytes, dict: _plain,
+    Optional[str]: _optional_str,
     Ballot: _ballot, Command: _command, Batch: _batch, Configuration: _configuration,
     Tuple[PValue, ...]: lambda v: tuple(_pvalue(p) for p in _seq(v)),
     Tuple[Tuple[int, Batch], ...]: lambda v: tuple(_decision(d) for d in _seq(v)),

@@ -97,20 +97,28 @@ class Decision:
 
 @message
 class Heartbeat:
-    """From the active leader: it is alive, its ballot, and how far its replica has applied."""
+    """From the active leader: it is alive, its ballot, and how far its replica has applied.
+
+    To acceptors it also asks for a read lease: an acceptor that answers promises no other
+    ballot for ``lease`` seconds (of its own clock) from when it received this.
+    """
     TYPE = 8
     src: str
     ballot: Ballot
     slot_out: int
     config: Configuration
+    sent_at: float = 0.0     # the leader's clock, echoed back so it can date the lease
+    lease: float = 0.0
 
 
 @message
 class HeartbeatReply:
-    """From an acceptor to a leader's heartbeat: the acceptor's promised ballot."""
+    """From an acceptor to a leader's heartbeat: the acceptor's promised ballot, and the
+    heartbeat's ``sent_at`` when it granted the lease asked for (else a negative number)."""
     TYPE = 9
     src: str
     ballot: Ballot
+    sent_at: float = -1.0
 
 
 @message

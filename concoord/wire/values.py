@@ -7,6 +7,7 @@ Decoding never imports, evaluates or unpickles anything.
 """
 
 import builtins
+import threading
 
 import msgpack
 
@@ -50,7 +51,7 @@ class ExceptionValue:
             try:
                 encode_value(arg)
                 args.append(arg)
-            except (TypeError, ValueError, WireError):
+            except Exception:  # anything that cannot travel goes as its repr
                 args.append(repr(arg))
         return cls(type(exc).__name__, args)
 
@@ -66,7 +67,22 @@ class ExceptionValue:
         return RemoteError(self.type_name, *self.args)
 
 
-def _default(obj, depth=0):
+_nesting = threading.local()   # ext containers being encoded, per thread (clients share codecs)
+
+
+def _default(obj):
+    """Encode what msgpack lacks, nested no deeper than the decoder accepts (MAX_DEPTH)."""
+    depth = getattr(_nesting, "depth", 0)
+    if depth >= MAX_DEPTH:
+        raise TypeError(f"value nested deeper than {MAX_DEPTH} tuples/sets")
+    _nesting.depth = depth + 1
+    try:
+        return _ext(obj)
+    finally:
+        _nesting.depth = depth
+
+
+def _ext(obj):
     if isinstance(obj, tuple):
         return msgpack.ExtType(EXT_TUPLE, _pack(list(obj)))
     if isinstance(obj, frozenset):
@@ -91,7 +107,7 @@ def encode_value(obj):
     """Encode one value to bytes; raises TypeError for values that cannot travel."""
     try:
         return _pack(obj)
-    except (OverflowError, ValueError) as exc:
+    except (OverflowError, ValueError, RecursionError) as exc:
         raise TypeError(f"cannot send value: {exc}") from None
 
 

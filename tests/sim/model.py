@@ -22,6 +22,9 @@ class AppendLog:
     def describe(self):
         return f"{len(self.entries)} entries"
 
+    def is_readonly(self, method):
+        return False
+
     def take_wakeups(self):
         return []
 
