@@ -182,9 +182,8 @@ class HostList:
                 log.debug("cannot resolve %s again: %s", name, exc)
         if not fresh:
             return
-        current = self._entries[self._index]
         self._entries = fresh + [e for e in self._entries if e not in fresh and has_port(e)]
-        self._index = self._entries.index(current) if current in self._entries else 0
+        self._index = 0
 
     def advance(self):
         self._index = (self._index + 1) % len(self._entries)

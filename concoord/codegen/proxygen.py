@@ -8,10 +8,14 @@ helpers, constants and imports may be used by the client too (and by the kept de
 What the proxy exposes is what a replica will accept (see DESIGN.md): public methods and
 ``__concoordinit__``. Dunders and ``_private`` methods stay on the server; static and class
 methods and properties are not remote calls on the replicated state, so they are left out.
+A class that defines ``__enter__`` and ``__exit__`` gets a proxy whose ``with obj:`` runs them on
+the replicas (``with lock:``), instead of ClientProxy's own ``with proxy:`` (close on exit).
 """
 
 import ast
 import copy
+import importlib.util
+import os
 
 from concoord.codegen import add_header, find_class, parse_source, top_level_classes
 
@@ -34,7 +38,7 @@ def generate_proxy(source: str, class_name: str, filename: str) -> str:
     """Return the source of the client proxy module for ``class_name`` defined in ``source``."""
     tree = parse_source(source, filename)
     target = find_class(tree, class_name, filename)
-    class_text = _proxy_class_source(target, tree, source)
+    class_text = _proxy_class_source(target, tree, source, filename)
     lines = source.splitlines(keepends=True)
     start = min([target.lineno] + [d.lineno for d in target.decorator_list]) - 1
     end = target.end_lineno
@@ -45,53 +49,109 @@ def generate_proxy(source: str, class_name: str, filename: str) -> str:
     ])
 
 
-def _proxy_class_source(target, tree, source):
+def _proxy_class_source(target, tree, source, filename=None):
     """The import line and the proxy class, as text ending with a newline."""
-    methods = _collect_methods(target, top_level_classes(tree))
+    methods = _collect_methods(target, _Module(tree, source, filename))
     preamble = [_docstring_source(target, source)]
     preamble += _needed_class_constants(target, methods, source)
     preamble = [INDENT + text for text in preamble if text]
     out = [PROXY_IMPORT, "", "", f"class {target.name}(ClientProxy):"]
     out += preamble + ([""] if preamble else [])
     out.extend(_indent(_init_source()))
-    init = methods.get("__init__")
-    out.extend(_indent(_concoordinit_source(init, source)))
-    for name, func in methods.items():
+    init, init_source = methods.get("__init__", (None, source))
+    out.extend(_indent(_concoordinit_source(init, init_source)))
+    for name, (func, func_source) in methods.items():
         if name.startswith("_"):
             continue  # dunders and private helpers are never callable from clients
-        out.extend(_indent(_method_entry(name, func, source)))
+        out.extend(_indent(_method_entry(name, func, func_source)))
+    out.extend(_indent(_context_manager_source(methods)))
     while out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
 
 
-def _collect_methods(target, classes):
-    """Name -> FunctionDef of the class's methods, including those of bases in this module.
+class _Module:
+    """A parsed module whose classes may be bases: its tree, its text and its file."""
 
-    A base defined in the same module contributes the methods the class inherits (the replica runs
-    them, so the proxy must offer them). Bases imported from elsewhere cannot be followed here.
+    def __init__(self, tree, source, filename):
+        self.tree, self.source, self.filename = tree, source, filename
+
+
+def _collect_methods(target, module):
+    """Name -> (FunctionDef, source of its module) for the class's methods, inherited ones too.
+
+    A base defined in the same module, or imported by name from a module whose source can be
+    found (``from pkg.base import Base``: beside the file, else on sys.path), contributes the
+    methods the class inherits (the replica runs them, so the proxy must offer them). Other bases
+    (``import x`` then ``x.Base``, builtins, relative imports) cannot be followed here; nor can
+    the names an inherited method's default values use from its own module.
     """
     methods = {}
-    seen = {target.name}
+    seen = set()
 
-    def visit(node):
+    def visit(node, where):
+        seen.add((where.filename, node.name))
         for base in reversed(node.bases):
-            if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
-                seen.add(base.id)
-                visit(classes[base.id])
+            found = _find_base(base, where) if isinstance(base, ast.Name) else None
+            if found is not None and (found[1].filename, found[0].name) not in seen:
+                visit(*found)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods.pop(statement.name, None)
-                methods[statement.name] = statement
+                methods[statement.name] = (statement, where.source)
 
-    visit(target)
+    visit(target, module)
     return methods
+
+
+def _find_base(base, module):
+    """(ClassDef, its _Module) for the base class named ``base`` in ``module``, or None."""
+    classes = top_level_classes(module.tree)
+    if base.id in classes:
+        return classes[base.id], module
+    for statement in module.tree.body:
+        if not (isinstance(statement, ast.ImportFrom) and statement.level == 0):
+            continue
+        for alias in statement.names:
+            if (alias.asname or alias.name) == base.id:
+                return _imported_class(statement.module, alias.name, module.filename)
+    return None
+
+
+def _imported_class(module_name, class_name, importer_file):
+    """The ClassDef ``class_name`` in ``module_name``'s source, read (never run), or None."""
+    path = _module_source_path(module_name, importer_file)
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as stream:
+            source = stream.read()
+        tree = ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    node = top_level_classes(tree).get(class_name)
+    return None if node is None else (node, _Module(tree, source, path))
+
+
+def _module_source_path(module_name, importer_file):
+    """The .py file of a module: beside the importing file first, else where Python finds it."""
+    relative = module_name.replace(".", os.sep) + ".py"
+    if importer_file:
+        beside = os.path.join(os.path.dirname(os.path.abspath(importer_file)), relative)
+        if os.path.isfile(beside):
+            return beside
+    try:
+        spec = importlib.util.find_spec(module_name)   # imports parent packages only
+    except (ImportError, ValueError):
+        return None
+    origin = getattr(spec, "origin", None)
+    return origin if origin and origin.endswith(".py") and os.path.isfile(origin) else None
 
 
 def _needed_class_constants(target, methods, source):
     """Class-level assignments that a kept default value refers to (``def f(self, n=LIMIT)``)."""
     used = set()
-    for func in methods.values():
+    for func, _ in methods.values():
         for default in func.args.defaults + [d for d in func.args.kw_defaults if d]:
             used.update(n.id for n in ast.walk(default) if isinstance(n, ast.Name))
     kept = []
@@ -130,6 +190,24 @@ def _concoordinit_source(init, source):
             "",
         ]
     return _forward_source("__concoordinit__", init, source, with_doc=False)
+
+
+def _context_manager_source(methods):
+    """``with obj:`` forwarded to the replicas, for a class that defines both halves.
+
+    The exception of a failing ``with`` body cannot travel (exception objects and tracebacks are
+    not values), so the replica's ``__exit__`` always sees a clean exit.
+    """
+    if "__enter__" not in methods or "__exit__" not in methods:
+        return []
+    return [
+        "def __enter__(self):",
+        INDENT + "return self._invoke('__enter__', (), {})",
+        "",
+        "def __exit__(self, exc_type, exc_value, traceback):",
+        INDENT + "return self._invoke('__exit__', (None, None, None), {})",
+        "",
+    ]
 
 
 def _method_entry(name, func, source):

@@ -44,13 +44,16 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
             out=say):
     """Start one node of ``node_type`` (1, 2 or 3) on ``host_text``; the node's address."""
     role = NODE_TYPES[node_type]
-    if role != "acceptor" and not (object_file and class_name):
-        raise DeployError(f"a {role} needs the object: give -f FILE -c CLASS")
+    if role == "replica" and not (object_file and class_name):
+        raise DeployError("a replica needs the object: give -f FILE -c CLASS")
     boot = resolve_boot(boot_text)
     view = current_view(boot)
     if view is None:
         raise DeployError(f"no node of the instance answers at {','.join(boot)}")
-    replicas = list(dict.fromkeys(view.get("replicas") or boot))
+    replicas = list(view.get("replicas") or [])
+    if not replicas:  # new nodes join through a replica
+        raise DeployError(f"the node at {','.join(boot)} is a {view.get('role')} that names "
+                          "no replica; give a replica's ip:port with -b")
     object_data = fixed_object(object_file, class_name) if object_file else None
     object_name = os.path.basename(object_file) if object_file else None
     instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger)

@@ -3,11 +3,15 @@ initialize, addnode, logdaemon and bundle. Argument parsing only; the work is do
 (imported when the command runs, so that other commands never load paramiko)."""
 
 import argparse
+import signal
+import textwrap
 
 from concoord.deploy import settings as settings_module
 
 SSH_FLAGS = ("ssh_user", "ssh_key", "ssh_port", "known_hosts", "accept_new_host_keys",
              "remote_python", "remote_dir", "dns_port", "join_timeout", "logger")
+CONFIG_EPILOG = ("Configuration file (--config), every key optional:\n"
+                 + settings_module.__doc__.split("::", 1)[1])
 HOST_FILE_HELP = ("file listing the hosts, one per line: host, user@host, host:port or "
                   "user@host:port; '#' starts a comment")
 
@@ -62,11 +66,14 @@ def _add_initialize(commands):
     parser = commands.add_parser(
         "initialize", help="start a new instance on remote hosts over SSH",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Check every host, copy the object over, start the bootstrap replica, the "
-        "acceptors, the other replicas and the nameservers (each detached, each confirmed to "
-        "have joined), then print the bootstrap string and write the client proxy beside "
-        "FILE. If anything fails, the nodes this run started are stopped again.",
-        epilog="Configuration file (--config):\n" + settings_module.__doc__.split("::", 1)[1])
+        description=textwrap.fill(
+            "Check every host (SSH, Python 3.9+, ConCoord or else the uploaded server bundle), "
+            "copy the object over, start the bootstrap replica, the acceptors, the other "
+            "replicas and the nameservers (each detached, each confirmed to have joined, a "
+            "failed start retried on another port or host), then print the bootstrap string "
+            "and write the client proxy beside FILE. If anything fails, the nodes this run "
+            "started are stopped again."),
+        epilog=CONFIG_EPILOG)
     _add_object_flags(parser, required=True)
     parser.add_argument("-r", "--replicas", type=_positive_int, default=3,
                         help="number of replicas (default 3)")
@@ -83,8 +90,10 @@ def _add_addnode(commands):
     parser = commands.add_parser(
         "addnode", help="add an acceptor, replica or nameserver on a remote host over SSH",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Start one node on HOST, detached, and confirm that it joined.",
-        epilog="Configuration file (--config):\n" + settings_module.__doc__.split("::", 1)[1])
+        description=textwrap.fill(
+            "Start one node on HOST, detached, confirm that the instance lists it, and print "
+            "the bootstrap string. -f/-c are needed for replicas (the object is copied over)."),
+        epilog=CONFIG_EPILOG)
     parser.add_argument("-t", "--type", type=int, choices=(1, 2, 3), required=True,
                         help="1 acceptor, 2 replica, 3 nameserver")
     _add_object_flags(parser, required=False)
@@ -136,6 +145,14 @@ def _settings(args, **extra):
     return settings_module.resolve_settings(args.config, **flags, **extra)
 
 
+def _roll_back_on_sigterm():
+    """Make SIGTERM interrupt a deployment like Ctrl-C does, so that it stops the nodes it
+    started instead of leaving them behind."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _require_paramiko():
     try:
         import paramiko  # noqa: F401
@@ -146,6 +163,7 @@ def _require_paramiko():
 
 def run_initialize(args):
     _require_paramiko()
+    _roll_back_on_sigterm()
     from concoord.deploy.initialize import initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
@@ -155,6 +173,7 @@ def run_initialize(args):
 
 def run_addnode(args):
     _require_paramiko()
+    _roll_back_on_sigterm()
     from concoord.deploy.addnode import addnode
     addnode(_settings(args), args.type, args.domain, args.objectfile, args.classname,
             args.boot, args.host)

@@ -5,6 +5,7 @@ half-started instance is worse than none, and the user would have to hunt for th
 import pathlib
 import sys
 import tempfile
+import threading
 
 from concoord.deploy.bundle import build_bundle
 from concoord.deploy.errors import DeployError
@@ -29,6 +30,7 @@ class Deployment:
         self.sessions = []
         self.started = []
         self._bundle = None
+        self._bundle_lock = threading.Lock()  # hosts are prepared in parallel
 
     def __enter__(self):
         return self
@@ -53,11 +55,12 @@ class Deployment:
 
     def server_bundle(self):
         """The server bundle's bytes, built once per run and only if some host needs it."""
-        if self._bundle is None:
-            with tempfile.TemporaryDirectory(prefix="concoord-deploy-") as tmp:
-                path = build_bundle("server", pathlib.Path(tmp) / "concoord-server.pyz")
-                self._bundle = path.read_bytes()
-        return self._bundle
+        with self._bundle_lock:
+            if self._bundle is None:
+                with tempfile.TemporaryDirectory(prefix="concoord-deploy-") as tmp:
+                    path = build_bundle("server", pathlib.Path(tmp) / "concoord-server.pyz")
+                    self._bundle = path.read_bytes()
+            return self._bundle
 
     def launch(self, role, candidates, boot, label):
         """Start a ``role`` node on the first of ``candidates`` (prepared hosts, one per
@@ -88,7 +91,7 @@ class Deployment:
         for node in reversed(self.started):
             try:
                 stop_node(node)
-                self.out(f"stopped {node} on {node.host} (this run failed)")
+                self.out(f"stopped {node} on {node.host}: rolling back this run")
             except DeployError as exc:
                 print(f"could not stop {node} (pid {node.pid}): {exc}", file=sys.stderr)
         self.started.clear()

@@ -8,6 +8,8 @@ import os
 
 import paramiko
 
+from concoord.deploy.errors import DeployError
+
 
 def fingerprint(key):
     """OpenSSH's ``SHA256:...`` fingerprint, which ``ssh-keygen -lf`` shows for comparison."""
@@ -47,5 +49,9 @@ class AcceptNewKeys(paramiko.MissingHostKeyPolicy):
 
 def load_known_hosts(client, path):
     """Give ``client`` the keys recorded in ``path`` (a missing file means none are known)."""
-    if os.path.exists(path):
+    if not os.path.exists(path):
+        return
+    try:
         client.load_host_keys(path)
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        raise DeployError(f"cannot read known_hosts file '{path}': {exc}") from None

@@ -72,9 +72,9 @@ def initialize(settings, domain, object_file, class_name, counts, out=say):
                           "in the --config file)")
     hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
              for h in read_host_file(settings.hosts_file)]
-    object_data, proxy_path = concoordify_object(object_file, class_name)
     instance = Instance(domain, os.path.basename(object_file), class_name, settings.dns_port,
                         settings.logger)
+    object_data, proxy_path = concoordify_object(object_file, class_name)
     plan = plan_hosts(*counts, len(hosts))
     with Deployment(settings, instance, object_data, out) as deployment:
         prepared = prepare_all(deployment, hosts)  # every host, before any node starts

@@ -36,7 +36,8 @@ class NetworkLogHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
         self._lines = queue.Queue(capacity)
         self._dropped = 0
-        self._closed = threading.Event()
+        # Not "_closed": logging.Handler.close() sets a bool of that name.
+        self._stopping = threading.Event()
         self._sender = threading.Thread(target=self._send_loop, daemon=True,
                                         name="concoord-netlog")
         self._sender.start()
@@ -53,14 +54,14 @@ class NetworkLogHandler(logging.Handler):
 
     def _send_loop(self):
         sock, backoff, pending = None, 0.1, []
-        while not (self._closed.is_set() and not pending and self._lines.empty()):
+        while not (self._stopping.is_set() and not pending and self._lines.empty()):
             pending = pending or self._take_batch()
             if not pending:
                 continue
             if sock is None:
                 sock = self._connect()
                 if sock is None:
-                    if self._closed.is_set():
+                    if self._stopping.is_set():
                         break  # closing, and nobody to send the rest to
                     time.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
@@ -103,7 +104,7 @@ class NetworkLogHandler(logging.Handler):
 
     def close(self, drain_timeout=1.0):
         """Stop after sending what is queued (for at most ``drain_timeout`` seconds)."""
-        self._closed.set()
+        self._stopping.set()
         self._sender.join(drain_timeout)
         super().close()
 

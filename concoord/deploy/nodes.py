@@ -7,15 +7,18 @@ before nohup keeps the backgrounded command out of a subshell, so ``$!`` is the 
 
 import dataclasses
 import random
+import re
 import shlex
 
-from concoord.deploy.errors import host_error
+from concoord.deploy.errors import DeployError, host_error
 from concoord.runtime.ports import PORT_RANGE, format_address
 
 ROLES = ("replica", "acceptor", "nameserver")
-STOP_SCRIPT = ("if kill {pid} 2>/dev/null; then i=0; while [ $i -lt 50 ] && "
-               "kill -0 {pid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
-               "kill -9 {pid} 2>/dev/null; fi")
+# A node is orphaned once its shell exits; until an init process reaps it, a dead node is a
+# zombie that `kill -0` still finds, so "alive" also means "not in state Z" where /proc exists.
+ALIVE = "{{ kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status; }}"
+STOP_SCRIPT = ("if kill {pid} 2>/dev/null; then i=0; while [ $i -lt 50 ] && " + ALIVE
+               + "; do sleep 0.1; i=$((i+1)); done; kill -9 {pid} 2>/dev/null; fi")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +30,12 @@ class Instance:
     class_name: str
     dns_port: int = 53
     logger: str = None      # host:port of a `concoord logdaemon`
+
+    def __post_init__(self):
+        # The domain names the remote work directory too: no "/" or ".." may slip in.
+        if not re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?", self.domain or ""):
+            raise DeployError(f"'{self.domain}' is not a domain name (letters, digits, '-', "
+                              "'_' and dots between them)")
 
 
 @dataclasses.dataclass
@@ -84,7 +93,7 @@ def start_node(prepared, instance, role, port, boot):
 
 
 def is_running(node):
-    status, _, _ = node.host.session.run(f"kill -0 {node.pid} 2>/dev/null")
+    status, _, _ = node.host.session.run(ALIVE.format(pid=node.pid))
     return status == 0
 
 

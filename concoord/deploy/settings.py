@@ -19,6 +19,7 @@ optional; a flag given on the command line wins over the file)::
     hosts = /etc/concoord/hosts           # --hosts
     dns_port = 53                         # --dns-port, for nameservers
     join_timeout = 30                     # --join-timeout, seconds for a node to join
+    logger = 10.0.0.9:12000               # -l, a `concoord logdaemon` for the nodes' logs
 """
 
 import configparser
@@ -42,6 +43,7 @@ CONFIG_KEYS = {
     ("deploy", "hosts"): ("hosts_file", os.path.expanduser),
     ("deploy", "dns_port"): ("dns_port", int),
     ("deploy", "join_timeout"): ("join_timeout", float),
+    ("deploy", "logger"): ("logger", str),
 }
 
 

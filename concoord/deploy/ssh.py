@@ -74,12 +74,16 @@ class SshSession:
         if isinstance(exc, socket.gaierror):
             return host_error(self.host, f"unknown host name ({exc.strerror})")
         if isinstance(exc, (socket.timeout, TimeoutError)):
-            return host_error(self.host, f"unreachable: no answer within {settings.connect_timeout:g} s")
+            return host_error(self.host, "unreachable: no answer within "
+                              f"{settings.connect_timeout:g} s")
         if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
             return host_error(self.host, "unreachable: connection refused (is sshd listening "
                               f"on port {self.host.port}?)")
         if isinstance(exc, FileNotFoundError) and settings.ssh_key:
             return DeployError(f"ssh key file '{settings.ssh_key}' not found")
+        if isinstance(exc, paramiko.SSHException) and "banner" in str(exc):
+            return host_error(self.host, f"no SSH server answered on port {self.host.port} "
+                              f"({exc})")
         if isinstance(exc, (OSError, paramiko.SSHException, EOFError)):
             return host_error(self.host, f"SSH connection failed: {exc or type(exc).__name__}")
         return exc
@@ -98,7 +102,8 @@ class SshSession:
             err = stderr.read().decode("utf-8", "replace")
             return stdout.channel.recv_exit_status(), out, err
         except socket.timeout:
-            raise host_error(self.host, f"command timed out after {timeout:g} s: {script}") from None
+            raise host_error(self.host,
+                             f"command timed out after {timeout:g} s: {script}") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise host_error(self.host, f"SSH command failed ({exc}): {script}") from None
 

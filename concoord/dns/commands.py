@@ -39,7 +39,8 @@ def add_commands(commands):
                         help=f"TTL of every record, in seconds (default {DEFAULT_TTL})")
     parser.add_argument("--route53", action="store_true",
                         help="publish to an Amazon Route53 hosted zone instead of answering DNS")
-    parser.add_argument("--zone-id", metavar="ID", help="the Route53 hosted zone id (with --route53)")
+    parser.add_argument("--zone-id", metavar="ID",
+                        help="the Route53 hosted zone id (with --route53)")
     parser.add_argument("-d", "--debug", action="store_true", help="log every view change")
     parser.set_defaults(run=run_nameserver)
 
@@ -72,6 +73,9 @@ def _validate(args):
         raise ConcoordError(str(exc)) from None
     if args.objectfile:
         find_object_file(args.objectfile)   # ObjectLoadError names where it looked
+    if args.addr in ("0.0.0.0", "::"):
+        raise ConcoordError(f"-a {args.addr} cannot be advertised in NS records; give this "
+                            f"host's reachable address")
     if args.route53 and not args.zone_id:
         raise ConcoordError("--route53 needs --zone-id HOSTED_ZONE_ID")
     if args.zone_id and not args.route53:

@@ -8,7 +8,7 @@ import threading
 from concoord.client.connection import has_port
 from concoord.dns.resolve import resolve_srv
 from concoord.dns.route53 import Route53Publisher
-from concoord.dns.service import JOIN_TIMEOUT, DnsService
+from concoord.dns.service import FIRST_VIEW_TIMEOUT, JOIN_TIMEOUT, DnsService
 from concoord.dns.view import ViewFollower
 from concoord.errors import ConcoordError
 
@@ -60,8 +60,9 @@ def run_route53(domain, bootstrap, zone_id, ttl):
     publisher = Route53Publisher(zone_id, domain, ttl)   # fails now if boto3 is missing
     follower = ViewFollower(bootstrap).start()
     try:
-        if follower.wait_for_view(JOIN_TIMEOUT) is None:
-            raise ConcoordError(f"no replica answered through {','.join(bootstrap)}")
+        if follower.wait_for_view(FIRST_VIEW_TIMEOUT) is None:
+            raise ConcoordError(f"no replica answered status through {','.join(bootstrap)} "
+                                f"within {FIRST_VIEW_TIMEOUT:g} s")
         print(f"concoord nameserver publishing {domain} to Route53 zone {zone_id}", flush=True)
         _push_until_signalled(follower, publisher)
     finally:

@@ -69,7 +69,8 @@ def view_records(view, domain, own_nameserver=None, ttl=5):
     origin = domain.rstrip(".") + "."
     records = _Records(origin)
     nameservers = sorted(set(view.nameservers) | ({own_nameserver} if own_nameserver else set()))
-    ns_names = [records.host("ns", split_address(ns)[0]) for ns in nameservers]
+    ns_names = [records.host("ns", address[0]) for address in map(_split, nameservers)
+                if address is not None]
     primary = ns_names[0] if ns_names else f"ns.{origin}"
     # refresh, retry and expire matter only to secondaries; the minimum is the negative TTL.
     records.add(origin, "SOA", f"{primary} hostmaster.{origin} {view.serial} "
@@ -83,6 +84,15 @@ def view_records(view, domain, own_nameserver=None, ttl=5):
     return _apex_first(records.sets, origin)
 
 
+def _split(node):
+    """(host, port) of a node id; None for one that is not host:port (it comes from the
+    network: one bad entry must not keep the rest of the view out of DNS)."""
+    try:
+        return split_address(node)
+    except ValueError:
+        return None
+
+
 def _quoted(text):
     """A TXT character-string in zone-file syntax (node ids come from the network)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -91,7 +101,10 @@ def _quoted(text):
 def _add_replicas(records, view):
     origin = records.origin
     for replica in view.live_replicas():
-        host, port = split_address(replica)
+        address = _split(replica)
+        if address is None:
+            continue
+        host, port = address
         ip = parse_ip(host)
         if ip is not None:
             records.add(origin, _address_type(ip), str(ip))

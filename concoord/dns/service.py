@@ -18,6 +18,7 @@ from concoord.runtime.ports import format_address
 log = logging.getLogger("concoord.dns")
 
 JOIN_TIMEOUT = 30.0
+FIRST_VIEW_TIMEOUT = 5.0   # a bootstrap node that answers nothing in 5 s is a wrong address
 LEAVE_TIMEOUT = 3.0
 REJOIN_PAUSE = 1.0
 
@@ -32,6 +33,7 @@ class DnsService:
         self.ttl = ttl
         self.server = DnsServer(addr, port, unready_zone(domain))
         self.node_id = format_address((addr, self.server.port))
+        self.bootstrap = list(bootstrap)
         self.follower = ViewFollower(bootstrap, interval=interval, on_change=self._publish)
         self._stopping = threading.Event()
         self._joined = threading.Event()
@@ -48,13 +50,13 @@ class DnsService:
         """The first view, or ConnectionError naming the bootstrap nodes that never answered."""
         view = self.follower.wait_for_view(timeout)
         if view is None:
-            raise ConnectionError(f"no replica answered through the bootstrap nodes within "
-                                  f"{timeout:g} s")
+            raise ConnectionError(f"no replica answered status through "
+                                  f"{','.join(self.bootstrap)} within {timeout:g} s")
         return view
 
-    def join(self, timeout=JOIN_TIMEOUT):
+    def join(self, timeout=JOIN_TIMEOUT, first_view_timeout=FIRST_VIEW_TIMEOUT):
         """Add this nameserver to the instance's configuration (idempotent)."""
-        view = self.wait_for_view(timeout)
+        view = self.wait_for_view(first_view_timeout)
         _membership_call(view.live_replicas(), "@join", ("nameserver", self.node_id), timeout)
         self._joined.set()
 

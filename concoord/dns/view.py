@@ -59,13 +59,17 @@ def _leader_first(replicas, leader):
     return tuple(ordered)
 
 
+def _is_replica(status):
+    """Only replicas know the configuration (an acceptor's status does not list it)."""
+    return (isinstance(status, dict) and status.get("role") == "replica"
+            and isinstance(status.get("replicas"), list))
+
+
 def _freshest(statuses):
     """The replica status to believe: the most advanced log, an active leader breaking ties."""
-    replicas = [s for s in statuses if s.get("role") == "replica"
-                and isinstance(s.get("replicas"), list)]
-    if not replicas:
+    if not statuses:
         return None
-    return max(replicas, key=lambda s: (_int(s.get("slot_out")), s.get("state") == "active"))
+    return max(statuses, key=lambda s: (_int(s.get("slot_out")), s.get("state") == "active"))
 
 
 def _int(value):
@@ -74,8 +78,7 @@ def _int(value):
 
 def _active(statuses):
     """The replica that says it is the active leader (the most advanced, if several do)."""
-    active = [s for s in statuses if s.get("role") == "replica" and s.get("state") == "active"
-              and isinstance(s.get("node"), str)]
+    active = [s for s in statuses if s.get("state") == "active" and isinstance(s.get("node"), str)]
     return max(active, key=lambda s: _int(s.get("slot_out")))["node"] if active else None
 
 
@@ -156,8 +159,8 @@ class ViewFollower:
         """Ask every replica once; publish and return the new view (or the old one)."""
         targets = self._targets()
         statuses = self._ask(targets)
-        answers = [s for s in statuses.values() if s is not None]
-        answered = {address for address, status in statuses.items() if status is not None}
+        answers = [s for s in statuses.values() if _is_replica(s)]
+        answered = {address for address, status in statuses.items() if _is_replica(status)}
         self._answered_last_round = bool(answered)
         config = self._configuration(answers)
         if config is None:

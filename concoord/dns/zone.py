@@ -6,7 +6,9 @@ sees one consistent snapshot without locks.
 
 import logging
 
+import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset

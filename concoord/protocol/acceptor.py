@@ -15,8 +15,9 @@ MAX_LEASE = 2.0   # seconds: the longest read lease an acceptor grants
 
 
 class Acceptor:
-    def __init__(self, node_id, records=()):
+    def __init__(self, node_id, records=(), max_lease=MAX_LEASE):
         self.node_id = node_id
+        self.max_lease = max_lease
         self.promised = ZERO_BALLOT
         self.accepted = {}   # slot -> PValue with the highest ballot accepted there
         self.gc_below = 1    # slots below this were applied by every replica and forgotten
@@ -60,14 +61,15 @@ class Acceptor:
         effects = Effects()
         if self.restarted:   # leases granted before the restart are forgotten: honour the
             self.restarted = False               # longest one any leader may hold
-            self.lease_holder, self.lease_until = ZERO_BALLOT, now + MAX_LEASE
+            self.lease_holder, self.lease_until = ZERO_BALLOT, now + self.max_lease
         leased = (self.lease_holder is not None and now < self.lease_until
                   and msg.ballot != self.lease_holder)
         if msg.ballot > self.promised and not leased:
             self._promise(msg.ballot, effects)
         accepted = tuple(pv for slot, pv in sorted(self.accepted.items())
                          if slot >= msg.from_slot)
-        effects.send(msg.src, Promise(self.node_id, self.promised, msg.from_slot, accepted))
+        effects.send(msg.src, Promise(self.node_id, self.promised, msg.from_slot, accepted,
+                                      self.gc_below))
         return effects
 
     def _on_accept(self, msg):
@@ -87,7 +89,7 @@ class Acceptor:
     def _on_heartbeat(self, msg, now):
         effects = Effects()
         granted = -1.0
-        if msg.ballot == self.promised and 0 < msg.lease <= MAX_LEASE:
+        if msg.ballot == self.promised and 0 < msg.lease <= self.max_lease:
             self.lease_holder, self.lease_until = msg.ballot, now + msg.lease
             granted = msg.sent_at
         effects.send(msg.src, HeartbeatReply(self.node_id, self.promised, granted))

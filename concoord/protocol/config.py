@@ -51,6 +51,10 @@ class ConfigHistory:
             del self._starts[0]
             del self._configs[0]
 
+    def replace_with(self, other):
+        """Adopt another history (from a snapshot) in place: the leader shares this object."""
+        self._starts, self._configs = list(other._starts), list(other._configs)
+
     def all_nodes(self):
         nodes = set()
         for config in self._configs:

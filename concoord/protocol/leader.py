@@ -24,6 +24,9 @@ from concoord.wire.values import encode_call_arguments
 FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
 MAX_BATCH_COMMANDS = 1024
 MAX_BATCH_BYTES = 1 << 20
+# A replica silent this many election timeouts no longer holds back garbage collection: when it
+# returns it installs a snapshot from a peer.
+GC_STALE_FACTOR = 20
 
 
 class Leader:
@@ -44,6 +47,8 @@ class Leader:
         self.in_flight = set()            # (client id, number) pending or proposed
         self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
         self.sessions = SessionTracker()
+        self.progress = {}                # replica -> (durable slot, when it said so)
+        self.gc_floor = 1                 # acceptors may forget slots below this
         self.expiries = 0                 # numbers the @expire commands this life proposes
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
@@ -123,6 +128,11 @@ class Leader:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot != self.ballot or self.state == FOLLOWER:
             return
+        if msg.gc_below > self.replica.slot_out:
+            # Acceptors forgot slots this replica never applied: recovering them from phase 1
+            # is impossible, so catch up from a peer's snapshot first.
+            self.leader_slot_out = max(self.leader_slot_out, msg.gc_below)
+            return self._step_down(now, effects)
         self.acceptor_acks[msg.src] = now
         for acceptors, scout in list(self.scouts.items()):
             if scout.from_slot == msg.from_slot and scout.on_promise(msg.src, msg.accepted):
@@ -197,7 +207,18 @@ class Leader:
         effects.broadcast(acceptors, self._accept_message(commander))
 
     def _accept_message(self, commander):
-        return Accept(self.node_id, commander.ballot, commander.slot, commander.batch, 0)
+        return Accept(self.node_id, commander.ballot, commander.slot, commander.batch,
+                      self.gc_floor)
+
+    def on_applied_report(self, msg, now):
+        """A follower's progress: acceptors may forget slots every live replica made durable."""
+        self.progress[msg.src] = (msg.durable_slot, now)
+
+    def update_gc_floor(self, now, own_durable):
+        fresh = [durable for replica, (durable, seen) in self.progress.items()
+                 if replica in self.configs.latest.replicas
+                 and now - seen < GC_STALE_FACTOR * self.timing.election_timeout]
+        self.gc_floor = max(self.gc_floor, min(fresh + [own_durable]))
 
     def on_accepted(self, msg, now, effects):
         """Returns (slot, batch) when that slot has just been decided, else None."""

@@ -21,7 +21,8 @@ class Replica:
         self.state_machine = state_machine
         self.client_table = ClientTable()
         self.slot_out = 1          # the next slot to apply
-        self.decisions = {}        # slot -> Batch, decided (kept for catch-up of peers)
+        self.decisions = {}        # slot -> Batch, decided (recent ones kept for catch-up)
+        self.highest_decided = 0
         self.on_reconfigure = None  # callback(slot, config) for the colocated leader
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
         self.expired = set()       # clients whose session expired: their commands are refused
@@ -37,13 +38,23 @@ class Replica:
         if slot < self.slot_out:
             return  # applied and already forgotten
         self.decisions[slot] = batch
+        self.highest_decided = max(self.highest_decided, slot)
         while self.slot_out in self.decisions:
             self._apply(self.slot_out, self.decisions[self.slot_out], effects)
             self.slot_out += 1
 
     def has_gap(self):
         """True when later slots are decided but the next one to apply is missing."""
-        return any(slot > self.slot_out for slot in self.decisions)
+        return self.highest_decided > self.slot_out
+
+    def forget_before(self, slot):
+        """Drop applied decisions below ``slot`` (a snapshot serves peers that far behind)."""
+        slot = min(slot, self.slot_out)
+        for old in [s for s in self.decisions if s < slot]:
+            del self.decisions[old]
+
+    def oldest_decision(self):
+        return min(self.decisions, default=self.slot_out)
 
     def decisions_from(self, from_slot):
         """Decisions this replica still holds, from ``from_slot`` on (for a lagging peer)."""

@@ -10,15 +10,17 @@ from concoord.protocol.config import ConfigHistory, with_node
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import Leader
 from concoord.protocol.replica import Replica
+from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
-from concoord.wire.messages import (
-    OK, REDIRECT, REJECTED, Accepted, CatchupReply, CatchupRequest, ClientReply, ClientRequest,
-    Decision, Heartbeat, HeartbeatReply, Promise)
-from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 from concoord.errors import WireError
+from concoord.wire.messages import (
+    OK, REDIRECT, REJECTED, Accepted, Applied, CatchupReply, CatchupRequest, ClientReply,
+    ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
+from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 
 KEEPALIVE = "@keepalive"
+RETAINED_DECISIONS = 1024   # applied decisions kept to catch peers up without a snapshot
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
 CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
 
@@ -35,6 +37,9 @@ class ReplicaNode:
         self.leader = Leader(node_id, self.replica, timing, now, incarnation)
         self.last_catchup = now - timing.catchup_interval
         self.reads = deque()       # (read barrier slot, command): lease reads waiting to run
+        self.durable = False       # True when the driver persists snapshots (a data dir)
+        self.durable_slot = 1      # ... and the slot_out of the last one it persisted
+        self.retained_decisions = RETAINED_DECISIONS
         self.catchup_turn = 0
 
     @property
@@ -52,7 +57,15 @@ class ReplicaNode:
         effects = self.leader.tick(now)
         self._maybe_catch_up(now, effects)
         self._serve_reads(now, effects)
+        if self.leader.is_active:
+            self.leader.update_gc_floor(now, self.applied_durably())
+        if len(self.replica.decisions) > 2 * self.retained_decisions:
+            self.replica.forget_before(self.replica.slot_out - self.retained_decisions)
         return effects
+
+    def applied_durably(self):
+        """Through which slot this replica's state survives a crash of the whole instance."""
+        return self.durable_slot if self.durable else self.replica.slot_out
 
     # ---- clients ----------------------------------------------------------------------------
 
@@ -154,6 +167,12 @@ class ReplicaNode:
 
     def _on_heartbeat(self, msg, now, effects):
         self.leader.on_heartbeat(msg, now, effects)
+        if msg.src == self.leader.leader_id:
+            effects.send(msg.src, Applied(self.node_id, self.replica.slot_out,
+                                          self.applied_durably()))
+
+    def _on_applied(self, msg, now, effects):
+        self.leader.on_applied_report(msg, now)
 
     def _on_heartbeat_reply(self, msg, now, effects):
         self.leader.on_heartbeat_reply(msg, now, effects)
@@ -178,11 +197,23 @@ class ReplicaNode:
             effects.send(peer, CatchupRequest(self.node_id, self.replica.slot_out))
 
     def _on_catchup_request(self, msg, now, effects):
+        if msg.from_slot < self.replica.oldest_decision():
+            snapshot = take_snapshot(self.replica)   # the peer needs what we forgot
+            if snapshot is not None:
+                decisions = self.replica.decisions_from(self.replica.slot_out)
+                effects.send(msg.src, CatchupReply(self.node_id, decisions, snapshot,
+                                                   self.replica.slot_out))
+            return
         decisions = self.replica.decisions_from(msg.from_slot)
         if decisions:
             effects.send(msg.src, CatchupReply(self.node_id, decisions))
 
     def _on_catchup_reply(self, msg, now, effects):
+        if msg.snapshot and msg.snapshot_slot > self.replica.slot_out:
+            try:
+                install_snapshot(self.replica, msg.snapshot)
+            except WireError:
+                return
         for slot, batch in msg.decisions:
             self._decide(slot, batch, now, effects)
 
@@ -204,6 +235,7 @@ class ReplicaNode:
         ClientRequest: _on_client_request, Promise: _on_promise, Accepted: _on_accepted,
         Decision: _on_decision, Heartbeat: _on_heartbeat, HeartbeatReply: _on_heartbeat_reply,
         CatchupRequest: _on_catchup_request, CatchupReply: _on_catchup_reply,
+        Applied: _on_applied,
     }
 
     def check_invariants(self):

@@ -15,6 +15,7 @@ from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_v
 REINIT = "__concoordinit__"
 CALLABLE_DUNDERS = (REINIT, "__enter__", "__exit__")
 EXPIRED_HOOK = "__concoord_expired__"
+SNAPSHOT_HOOK, RESTORE_HOOK = "__concoord_snapshot__", "__concoord_restore__"
 DESCRIBE_LIMIT = 200
 
 
@@ -102,6 +103,31 @@ class ObjectHost:
                     hook(client_id)
             except Exception:   # a broken hook must not stop the replica
                 pass
+
+    # ---- snapshots ------------------------------------------------------------------------------
+
+    def snapshot(self):
+        """The object's state as plain values: ``__concoord_snapshot__()`` if it defines one,
+        else its attributes; None when they cannot travel (no snapshots, no log trimming)."""
+        hook = getattr(self.obj, SNAPSHOT_HOOK, None)
+        try:
+            state = hook() if hook is not None else dict(vars(self.obj))
+            parked = [[list(caller), value] for caller, value in self.parked.items()]
+            encode_value([state, parked])
+        except Exception:
+            return None
+        return [state, parked]
+
+    def restore(self, snapshot):
+        state, parked = snapshot
+        obj = self.object_class.__new__(self.object_class)
+        hook = getattr(obj, RESTORE_HOOK, None)
+        if hook is not None:
+            hook(state)
+        else:
+            obj.__dict__.update(state)
+        self.obj = obj
+        self.parked = {blocking.Caller(*caller): value for caller, value in parked}
 
     def describe(self):
         try:

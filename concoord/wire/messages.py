@@ -59,12 +59,15 @@ class Prepare:
 
 @message
 class Promise:
-    """Phase 1b: ``ballot`` is the acceptor's promised ballot (higher than asked = preempted)."""
+    """Phase 1b: ``ballot`` is the acceptor's promised ballot (higher than asked = preempted).
+    ``gc_below``: slots the acceptor forgot; a leader whose replica is behind it must catch up
+    from a peer's snapshot before it may lead."""
     TYPE = 4
     src: str
     ballot: Ballot
     from_slot: int
     accepted: Tuple[PValue, ...]
+    gc_below: int = 1
 
 
 @message
@@ -131,9 +134,23 @@ class CatchupRequest:
 
 @message
 class CatchupReply:
+    """Decisions from the requested slot on; when the peer already forgot them, a snapshot of
+    its replica state as of ``snapshot_slot`` (encoded by Replica.snapshot) comes first."""
     TYPE = 11
     src: str
     decisions: Tuple[Tuple[int, Batch], ...]
+    snapshot: bytes = b""
+    snapshot_slot: int = 0
+
+
+@message
+class Applied:
+    """A follower tells the leader how far it has applied, and through which slot its state is
+    on disk (the leader lets acceptors forget what every replica has made durable)."""
+    TYPE = 14
+    src: str
+    slot_out: int
+    durable_slot: int
 
 
 @message

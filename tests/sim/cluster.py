@@ -11,6 +11,7 @@ import random
 
 from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.replica_node import ReplicaNode
+from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
@@ -20,6 +21,8 @@ from tests.sim.model import AppendLog, fold
 
 
 SPARE_ACCEPTORS = 2
+RETAINED_DECISIONS = 8   # small, so that lagging replicas often need a snapshot
+SNAPSHOT_EVERY = 10
 
 
 class Violation(AssertionError):
@@ -81,7 +84,8 @@ class Cluster:
         self.faults = faults
         # Short timeouts relative to message delays: many elections per run.
         self.timing = Timing(heartbeat_interval=0.01, election_timeout=0.05,
-                             retransmit_interval=0.02, catchup_interval=0.02)
+                             retransmit_interval=0.02, catchup_interval=0.02, lease=0.04)
+        assert not self.timing.validate(), self.timing.validate()
         self.replica_ids = [f"r{i}" for i in range(n_replicas)]
         self.acceptor_ids = [f"a{i}" for i in range(n_acceptors + SPARE_ACCEPTORS)]
         self.config = Configuration(tuple(self.replica_ids),
@@ -90,6 +94,7 @@ class Cluster:
         self.disks = {a: [] for a in self.acceptor_ids}
         self.nodes = {}
         self.executed = {}           # replica -> number of entries checked so far
+        self.snapshots = {}          # replica -> its last snapshot "on disk"
         self.incarnations = 0
         for node_id in self.replica_ids + self.acceptor_ids:
             self._start(node_id)
@@ -107,15 +112,29 @@ class Cluster:
 
     def _start(self, node_id):
         if node_id in self.disks:
-            self.nodes[node_id] = AcceptorNode(node_id, list(self.disks[node_id]))
+            self.nodes[node_id] = AcceptorNode(node_id, list(self.disks[node_id]),
+                                               max_lease=self.timing.lease)
             return
         self.incarnations += 1
         node = ReplicaNode(node_id, self.config, AppendLog(), self.now, self.timing,
                            incarnation=self.incarnations)
+        node.retained_decisions = RETAINED_DECISIONS
+        node.durable = True
+        if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
+            node.durable_slot = install_snapshot(node.replica, self.snapshots[node_id])
         if self.leader_class is not None:
             node.leader.__class__ = self.leader_class
         self.nodes[node_id] = node
-        self.executed[node_id] = 0
+        self.executed[node_id] = -1
+
+    def _persist_snapshots(self):
+        """Replicas write a snapshot every few slots, like a replica with a data directory."""
+        for node_id in self.replica_ids:
+            node = self.nodes[node_id]
+            if node_id not in self.crashed and \
+                    node.replica.slot_out >= node.durable_slot + SNAPSHOT_EVERY:
+                self.snapshots[node_id] = take_snapshot(node.replica)
+                node.durable_slot = node.replica.slot_out
 
     # ---- the network -------------------------------------------------------------------------
 
@@ -188,6 +207,7 @@ class Cluster:
             self._deliver(index)
 
     def _tick_nodes(self):
+        self._persist_snapshots()
         for node_id, node in self.nodes.items():
             if node_id not in self.crashed:
                 self._apply(node_id, node.tick(self.now))
@@ -300,7 +320,7 @@ class Cluster:
         if len(entries) != len(set(entries)):
             raise Violation(f"{node_id} executed a command twice")
         if self.executed[node_id] != len(entries):
-            if entries != fold(replica.decisions, replica.slot_out):
+            if entries != fold(self.decided, replica.slot_out):
                 raise Violation(f"{node_id}: state is not the fold of its decisions")
             self.executed[node_id] = len(entries)
 

@@ -22,6 +22,12 @@ class AppendLog:
     def describe(self):
         return f"{len(self.entries)} entries"
 
+    def snapshot(self):
+        return [list(entry) for entry in self.entries]
+
+    def restore(self, state):
+        self.entries = [tuple(entry) for entry in state]
+
     def is_readonly(self, method):
         return False
 

@@ -1,0 +1,82 @@
+"""A condition variable, like threading.Condition, across processes; it owns its lock.
+
+The lock is re-entrant, as threading.Condition's default lock is, and belongs to a client session:
+``acquire``/``release``/``with cond:`` work exactly as on RLock. ``wait()`` may only be called
+while holding the lock: it releases the lock completely, waits for ``notify``, then takes the lock
+back (at its previous depth) before it returns True. ``notify(n)`` and ``notify_all()`` also
+need the lock; a notified waiter queues for the lock behind the callers already waiting for it.
+
+``wait(timeout)`` returns False when the timeout passes first. Like threading, it returns only
+once it holds the lock again: on a timeout the waiter moves to the lock's queue and the call
+completes when the lock is granted. That step needs the instance to tell the object about the
+timeout (the ``__concoord_timeout__`` hook below); an instance without that hook completes a
+timed-out wait at once with False, and the caller then does NOT hold the lock.
+
+``wait_for(predicate)`` cannot exist here (a predicate is code, and code never travels): loop on
+``wait()`` in the client instead. A client that dies while waiting is forgotten; if it held the
+lock, the lock passes on.
+"""
+
+from concoord.blocking import current_caller, is_parked, park, wake
+from concoord.objects._waiters import WaitQueue
+from concoord.objects.rlock import RLock
+
+
+class Condition(RLock):
+    def __init__(self):
+        RLock.__init__(self)
+        self.sleepers = WaitQueue()   # callers in wait(); data: their lock depth to restore
+
+    def wait(self, timeout=None):
+        caller = current_caller()
+        self._check_owned("wait on")
+        if timeout is not None and timeout < 0:
+            timeout = 0
+        self.sleepers.add(caller, self.count)
+        self._pass_on()
+        park(timeout=timeout, on_timeout=False)
+
+    def notify(self, n=1):
+        self._check_owned("notify on")
+        for _ in range(n):
+            entry = self.sleepers.pop()
+            if entry is None:
+                break
+            self._requeue(entry[0], entry[1], True)
+
+    def notify_all(self):
+        self._check_owned("notify on")
+        for caller, depth in self.sleepers.pop_all():
+            self._requeue(caller, depth, True)
+
+    def __concoord_timeout__(self, caller):
+        """The instance tells us a parked call's timeout passed (see the module docstring)."""
+        depth, sleeping = self.sleepers.remove(caller)
+        if sleeping:
+            self._requeue(caller, depth, False)
+            return
+        data, queued = self.waiters.find(caller)
+        if queued and data[1] is not None:
+            return                       # notified already: its timeout no longer counts
+        self.waiters.remove(caller)      # a plain acquire(timeout=...) gives up
+        wake(caller, False)
+
+    def __concoord_expired__(self, client_id):
+        self.sleepers.drop_client(client_id)
+        RLock.__concoord_expired__(self, client_id)
+
+    def _requeue(self, caller, depth, notified):
+        """A waiter leaves wait(): it gets the lock back before its call returns."""
+        if self.holder is None and is_parked(caller):
+            self._grant(caller.client_id, depth)
+            wake(caller, notified)
+        else:
+            self.waiters.add(caller, (depth, notified))
+
+    def _check_owned(self, what):
+        if self.holder != current_caller().client_id:
+            raise RuntimeError(f"cannot {what} un-acquired lock")
+
+    def __str__(self):
+        return (f"Condition(holder={self.holder}, count={self.count}, token={self.token}, "
+                f"waiting={self.waiters.queued()}, sleeping={self.sleepers.queued()})")

@@ -1,0 +1,127 @@
+"""A FIFO queue, like queue.Queue, across processes.
+
+``put(item)`` waits while the queue is full (``maxsize`` > 0); ``get()`` waits while it is
+empty; both serve waiting callers first come, first served, and an item put while callers wait
+in ``get()`` goes straight to the oldest of them. ``task_done()`` and ``join()`` work as in
+queue.Queue.
+
+Errors are builtin types so that clients catch them as themselves (a non-builtin type such as
+queue.Empty would arrive as concoord.RemoteError):
+
+- an empty queue (``get(block=False)``, or ``get(timeout=t)`` timing out) raises IndexError,
+  like ``deque.popleft()`` on an empty deque (queue.Empty's role);
+- a full queue (``put(block=False)``, or ``put(timeout=t)`` timing out) raises OverflowError
+  (queue.Full's role).
+
+A passed timeout reaches the object through the instance's ``__concoord_timeout__`` hook; an
+instance without that hook completes the timed-out call with the error as its return value.
+A client that dies while waiting is forgotten; an item it was waiting to put is not added.
+"""
+
+from collections import deque
+
+from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.objects._waiters import WaitQueue
+
+EMPTY = "get from an empty queue"
+FULL = "put to a full queue"
+
+
+class Queue:
+    def __init__(self, maxsize=0):
+        self.maxsize = maxsize
+        self.items = deque()
+        self.unfinished = 0           # items put and not yet marked task_done()
+        self.getters = WaitQueue()
+        self.putters = WaitQueue()    # data: the item each waits to put
+        self.joiners = WaitQueue()
+
+    def put(self, item, block=True, timeout=None):
+        caller = current_caller()
+        if self.full():
+            if not block or timeout == 0:
+                raise OverflowError(FULL)
+            _check_timeout(timeout)
+            self.putters.add(caller, item)
+            park(timeout=timeout, on_timeout=OverflowError(FULL))
+        self._add(item)
+
+    def get(self, block=True, timeout=None):
+        caller = current_caller()
+        if self.items:
+            item = self.items.popleft()
+            self._admit_putter()
+            return item
+        if not block or timeout == 0:
+            raise IndexError(EMPTY)
+        _check_timeout(timeout)
+        self.getters.add(caller)
+        park(timeout=timeout, on_timeout=IndexError(EMPTY))
+
+    def put_nowait(self, item):
+        return self.put(item, block=False)
+
+    def get_nowait(self):
+        return self.get(block=False)
+
+    def task_done(self):
+        if self.unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self.unfinished -= 1
+        if self.unfinished == 0:
+            for caller, _ in self.joiners.pop_all():
+                wake(caller, None)
+
+    def join(self):
+        """Wait until every item put so far has been marked task_done()."""
+        if self.unfinished:
+            self.joiners.add(current_caller())
+            park()
+
+    def qsize(self):
+        return len(self.items)
+
+    def empty(self):
+        return not self.items
+
+    def full(self):
+        return 0 < self.maxsize <= len(self.items)
+
+    def __concoord_timeout__(self, caller):
+        for waiters, error in ((self.getters, IndexError(EMPTY)),
+                               (self.putters, OverflowError(FULL))):
+            if waiters.remove(caller)[1]:
+                wake_error(caller, error)
+                return
+        wake(caller, None)
+
+    def __concoord_expired__(self, client_id):
+        for waiters in (self.getters, self.putters, self.joiners):
+            waiters.drop_client(client_id)
+
+    def _add(self, item):
+        self.unfinished += 1
+        entry = self.getters.pop()
+        if entry is None:
+            self.items.append(item)
+        else:
+            wake(entry[0], item)
+
+    def _admit_putter(self):
+        """Room for one more item: the oldest waiting put completes."""
+        entry = self.putters.pop()
+        if entry is not None:
+            caller, item = entry
+            self.items.append(item)
+            self.unfinished += 1
+            wake(caller, None)
+
+    def __str__(self):
+        return (f"Queue(maxsize={self.maxsize}, items={len(self.items)}, "
+                f"unfinished={self.unfinished}, getters={self.getters.queued()}, "
+                f"putters={self.putters.queued()})")
+
+
+def _check_timeout(timeout):
+    if timeout is not None and timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number")

@@ -1,0 +1,77 @@
+"""A re-entrant lock, like threading.RLock, across processes.
+
+The owner is a client session (one proxy object): the session that holds the lock may acquire it
+again, and must release it as many times as it acquired it before anyone else gets it. Every
+grant to a new owner hands out a fencing token, as Lock does (re-entering returns the owner's
+token again). A client that dies while holding the lock loses it, however deep its re-entry,
+when its session lease expires.
+
+Waiters are served first come, first served. ``acquire(timeout=t)`` that times out returns False.
+"""
+
+from concoord.blocking import current_caller, park, wake
+from concoord.objects._waiters import WaitQueue, park_timeout
+
+
+class RLock:
+    def __init__(self):
+        self.holder = None          # client id of the owner, or None
+        self.count = 0              # how many times the owner acquired it without releasing
+        self.token = 0              # the last fencing token handed out
+        self.waiters = WaitQueue()  # data: (count to restore, value to return; None: token)
+
+    def acquire(self, blocking=True, timeout=-1):
+        caller = current_caller()
+        wait = park_timeout(blocking, timeout)
+        if self.holder is None:
+            return self._grant(caller.client_id, 1)
+        if self.holder == caller.client_id:
+            self.count += 1
+            return self.token
+        if wait == 0:
+            return False
+        self.waiters.add(caller, (1, None))
+        park(timeout=wait, on_timeout=False)
+
+    def release(self):
+        if self.holder != current_caller().client_id:
+            raise RuntimeError("cannot release un-acquired lock")
+        self.count -= 1
+        if self.count == 0:
+            self._pass_on()
+
+    def locked(self):
+        return self.holder is not None
+
+    def owned(self):
+        """Whether the calling session holds the lock (threading's private _is_owned)."""
+        return self.holder == current_caller().client_id
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+    def __concoord_expired__(self, client_id):
+        self.waiters.drop_client(client_id)
+        if self.holder == client_id:
+            self._pass_on()
+
+    def _grant(self, client_id, count):
+        self.holder, self.count = client_id, count
+        self.token += 1
+        return self.token
+
+    def _pass_on(self):
+        """The lock is free: give it to the oldest caller still waiting, if any."""
+        self.holder, self.count = None, 0
+        entry = self.waiters.pop()
+        if entry is not None:
+            caller, (count, value) = entry
+            token = self._grant(caller.client_id, count)
+            wake(caller, token if value is None else value)
+
+    def __str__(self):
+        return (f"RLock(holder={self.holder}, count={self.count}, token={self.token}, "
+                f"waiting={self.waiters.queued()})")
