@@ -10,6 +10,7 @@ setup(
     packages=find_packages(include=["concoord", "concoord.*"]),
     python_requires=">=3.9",
     install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7"],
-    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis"]},
+    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis"],
+                    "route53": ["boto3"], "plot": ["matplotlib"]},
     entry_points={"console_scripts": ["concoord = concoord.cli:main"]},
 )

@@ -14,7 +14,9 @@ from concoord.errors import ConcoordError
 EXIT_USAGE = 2
 
 BOOT_HELP = ("comma-separated ip:port list of running nodes to join through "
-             "(e.g. 127.0.0.1:14000,127.0.0.1:14001)")
+             "(e.g. 127.0.0.1:14000,127.0.0.1:14001), or the instance's domain name when a "
+             "concoord nameserver serves it (its SRV record lists the replicas; set "
+             "CONCOORD_NAMESERVER=host:port to ask a given nameserver)")
 PORT_HELP = "TCP port to listen on (default: a free port chosen at random in 14000-15000)"
 ADDR_HELP = ("address to bind and to advertise to the other nodes (default 127.0.0.1; use this "
              "host's reachable IP address when nodes run on several hosts)")
@@ -46,14 +48,26 @@ def _port(text):
 
 
 def _bootstrap(text):
+    """ip:port entries, or domain names served by a concoord nameserver (resolved later)."""
     hosts = [h.strip() for h in text.split(",") if h.strip()]
     for host in hosts:
-        name, _, port = host.rpartition(":")
-        if not name or not port.isdigit():
-            raise argparse.ArgumentTypeError(f"'{host}' is not ip:port")
+        name, colon, port = host.rpartition(":")
+        if colon and (not name or not port.isdigit()):
+            raise argparse.ArgumentTypeError(f"'{host}' is neither ip:port nor a domain name")
     if not hosts:
         raise argparse.ArgumentTypeError("no ip:port given")
     return hosts
+
+
+def _resolve_bootstrap(entries):
+    """Domain names become the replicas their SRV record lists (see concoord nameserver)."""
+    if entries is None:
+        return None
+    from concoord.dns.nameserver import expand_bootstrap
+    try:
+        return expand_bootstrap(entries)
+    except OSError as exc:
+        raise ConcoordError(f"cannot resolve bootstrap {','.join(entries)}: {exc}") from None
 
 
 def build_parser():
@@ -79,6 +93,10 @@ def build_parser():
     _add_object_flags(replica, required=True)
     _add_node_flags(replica)
     replica.add_argument("-b", "--boot", type=_bootstrap, help=BOOT_HELP)
+    replica.add_argument("-n", "--domain", help="also answer DNS for this domain, like "
+                         "`concoord nameserver` (see --dns-port)")
+    replica.add_argument("--dns-port", type=_port, default=53,
+                         help="UDP/TCP port for DNS with -n (default 53, which needs root)")
     replica.add_argument("--data-dir", help="directory where the replica records its identity "
                          "and the instance's initial configuration, so that restarted with it "
                          "(even after the whole instance stopped) it resumes as the same member "
@@ -132,15 +150,25 @@ def run_replica(args):
     from concoord.runtime.launch import serve_until_signalled, start_replica
     _configure_logging(args.debug)
     object_class = _load_object(args)
-    serve_until_signalled(start_replica(object_class, args.addr, args.port, args.boot,
-                                        args.data_dir))
+    runner = start_replica(object_class, args.addr, args.port, _resolve_bootstrap(args.boot),
+                           args.data_dir)
+    dns = None
+    if args.domain:
+        from concoord.dns.replica_dns import serve_dns_alongside
+        dns = serve_dns_alongside(runner.node_id, args.domain, args.addr, args.dns_port)
+    try:
+        serve_until_signalled(runner)
+    finally:
+        if dns is not None:
+            dns.stop()
     return 0
 
 
 def run_acceptor(args):
     from concoord.runtime.launch import serve_until_signalled, start_acceptor
     _configure_logging(args.debug)
-    serve_until_signalled(start_acceptor(args.addr, args.port, args.boot, args.data_dir))
+    serve_until_signalled(start_acceptor(args.addr, args.port, _resolve_bootstrap(args.boot),
+                                         args.data_dir))
     return 0
 
 

@@ -2,21 +2,27 @@
 
 ``/foo/counter.py`` gives ``/foo/counter.pyfixed`` (replicas run it) and ``/foo/counter.pyproxy``
 (clients import it, renamed to ``counterproxy.py`` as the README shows). Both texts are generated
-before either file is written, so a refused or broken object writes nothing.
+before either file is written, so a refused or broken object writes nothing. Each call the
+server-side copy makes replicated (``time.time()``, ``random.random()``...) is reported, one
+line each, through ``report`` (default: printed).
 """
 
 import os
 import tokenize
 
 from concoord.codegen import find_class, one_line, parse_source
-from concoord.codegen.fixer import generate_fixed
+from concoord.codegen.fixer import describe_rewrites, generate_fixed
 from concoord.codegen.proxygen import generate_proxy
 from concoord.codegen.safety import check_safety
 from concoord.errors import ObjectLoadError
 
 
-def concoordify(path: str, class_name: str, safe: bool = False) -> tuple[str, str]:
-    """Generate both files for ``class_name`` in ``path``; return (fixed path, proxy path)."""
+def concoordify(path: str, class_name: str, safe: bool = False,
+                report=print) -> tuple[str, str]:
+    """Generate both files for ``class_name`` in ``path``; return (fixed path, proxy path).
+
+    ``report(line)`` receives one line per rewritten call (None: say nothing).
+    """
     source, encoding = read_source(path)
     find_class(parse_source(source, path), class_name, path)
     if safe:
@@ -26,6 +32,9 @@ def concoordify(path: str, class_name: str, safe: bool = False) -> tuple[str, st
     fixed_path, proxy_path = output_paths(path)
     _write(fixed_path, fixed_text, encoding)
     _write(proxy_path, proxy_text, encoding)
+    if report is not None:
+        for line in describe_rewrites(source, path):
+            report(line)
     return fixed_path, proxy_path
 
 

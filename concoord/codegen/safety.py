@@ -4,17 +4,25 @@ A replicated object must compute the same result on every replica and touch noth
 state: no network, files, processes, threads, or dynamic code. This is a static, best-effort check
 over the AST (Python is too dynamic for a proof); it catches the honest mistakes, and each reason
 names the file and line so the user can fix it.
+
+Clock and random calls that the server-side copy makes replicated (``time.time()``,
+``random.random()``..., see concoord.codegen.determinize) are fine; what cannot be made to agree
+across replicas is refused: sleeping, operating-system randomness, ``uuid1``, clock readings in
+the replica's own time zone, and ``hash()``/``id()`` (string hashing is randomised per process,
+addresses differ).
 """
 
 import ast
 
 from concoord.codegen import parse_source
+from concoord.codegen.determinize import import_aliases, qualified_name
 
 _NETWORK = "network I/O is not allowed in a replicated object"
 _FILES = "file and operating-system access is not allowed in a replicated object"
 _CONCURRENCY = "threads, processes and signals are not allowed: replicas run methods one at a time"
 _CODE = "loading code or reaching interpreter internals is not allowed in a replicated object"
 _CONSOLE = "console input would block every replica"
+_PER_PROCESS = "its value differs between replica processes"
 
 FORBIDDEN_MODULES = {
     **dict.fromkeys(
@@ -26,7 +34,22 @@ FORBIDDEN_MODULES = {
         _CONCURRENCY),
     **dict.fromkeys(
         ["sys", "ctypes", "pickle", "marshal", "shelve", "importlib", "builtins"], _CODE),
+    "secrets": "secret randomness cannot be the same on every replica and stay secret",
 }
+
+# Module functions whose results no rewrite can make agree across replicas (any import style).
+UNREPLICABLE = {
+    "time.sleep": "sleeping would stall every replica; park the caller instead "
+                  "(concoord.blocking)",
+    "random.SystemRandom": "operating-system randomness differs between replicas",
+    "random.seed": "the replicated random values are seeded by the log; a seed has no effect",
+    "uuid.uuid1": "uuid1 reads the host's clock and address; use uuid.uuid4()",
+    "uuid.getnode": "the host's network address differs between replicas",
+}
+
+# time functions that read the replica's own clock and time zone when given no time.
+CLOCK_READERS = {"time.localtime": 0, "time.gmtime": 0, "time.ctime": 0, "time.asctime": 0,
+                 "time.strftime": 1}
 
 FORBIDDEN_BUILTINS = {
     "open": _FILES,
@@ -39,6 +62,8 @@ FORBIDDEN_BUILTINS = {
     "vars": _CODE,
     "input": _CONSOLE,
     "breakpoint": _CONSOLE,
+    "hash": _PER_PROCESS + " (str and bytes hashing is randomised)",
+    "id": _PER_PROCESS + " (it is a memory address)",
 }
 
 # Attributes that lead from any object to the interpreter's globals, code or class tree.
@@ -52,12 +77,14 @@ def check_safety(source: str, filename: str) -> list[str]:
     """
     tree = parse_source(source, filename)
     bound = _bound_names(tree)
+    aliases = import_aliases(tree)
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     found = []
     for node in ast.walk(tree):
         found.extend(_import_reasons(node))
         found.extend(_builtin_reasons(node, bound, called))
         found.extend(_attribute_reasons(node))
+        found.extend(_unreplicable_reasons(node, aliases, called))
     found.sort(key=lambda item: item[0])
     return [f"{filename}:{line}: {text}" for line, text in found]
 
@@ -104,6 +131,24 @@ def _attribute_reasons(node):
         if isinstance(name, ast.Constant) and name.value in FORBIDDEN_ATTRIBUTES:
             return [(node.lineno, f"accesses '{name.value}' ({_CODE})")]
     return []
+
+
+def _unreplicable_reasons(node, aliases, called):
+    """Uses of module functions no rewrite can make deterministic (see UNREPLICABLE)."""
+    if isinstance(node, ast.Call):
+        name = qualified_name(node.func, aliases)
+        if name in CLOCK_READERS and len(node.args) <= CLOCK_READERS[name] \
+                and not node.keywords:
+            return [(node.lineno, f"calls '{name}' without a time (it reads the replica's own "
+                                  f"clock and time zone; pass one, e.g. time.gmtime(time.time()))")]
+        return []
+    if not isinstance(node, (ast.Name, ast.Attribute)) or not isinstance(node.ctx, ast.Load):
+        return []
+    name = qualified_name(node, aliases)
+    if name not in UNREPLICABLE:
+        return []
+    verb = "calls" if id(node) in called else "refers to"
+    return [(node.lineno, f"{verb} '{name}' ({UNREPLICABLE[name]})")]
 
 
 def _is_getattr_family(node):

@@ -40,6 +40,7 @@ class ReplicaNode:
         self.durable = False       # True when the driver persists snapshots (a data dir)
         self.durable_slot = 1      # ... and the slot_out of the last one it persisted
         self.retained_decisions = RETAINED_DECISIONS
+        self.known_peers = set()   # replicas a joining node learnt of from its bootstrap
         self.catchup_turn = 0
 
     @property
@@ -187,7 +188,7 @@ class ReplicaNode:
         if not self._behind() or now - self.last_catchup < self.timing.catchup_interval:
             return
         self.last_catchup = now
-        peers = sorted(set(self.configs.latest.replicas) - {self.node_id})
+        peers = sorted((set(self.configs.latest.replicas) | self.known_peers) - {self.node_id})
         leader = self.leader.leader_id
         if leader in peers:   # ask the leader every other time, the others in turn
             peers = [leader] + [p for p in peers if p != leader]

@@ -18,6 +18,7 @@ from concoord.runtime.disk_log import DiskLog
 from concoord.runtime.node import NodeRunner
 from concoord.runtime.object_host import ObjectHost
 from concoord.runtime.ports import bind_listener
+from concoord.runtime.snapshot_store import SnapshotStore
 from concoord.runtime.transport import Transport
 from concoord.wire.types import Configuration
 
@@ -48,6 +49,23 @@ def _bootstrap_status(bootstrap):
     raise ConnectionError("no bootstrap node answered: " + "; ".join(errors))
 
 
+def _final_genesis_status(bootstrap):
+    """A bootstrap status whose initial configuration is complete (has an acceptor): a replica
+    replays the log from it, so it must be the one every other replica starts from."""
+    deadline = time.monotonic() + JOIN_TIMEOUT
+    while True:
+        _, status = _bootstrap_status(bootstrap)
+        if status.get("role") != "replica":
+            raise ConcoordError(f"bootstrap {bootstrap[0]} is a {status.get('role')}, "
+                                "not a replica")
+        if status["genesis"][1]:
+            return status
+        if time.monotonic() > deadline:
+            raise ConnectionError("the instance has no acceptor yet: start one with "
+                                  "`concoord acceptor -b BOOTSTRAP` first")
+        time.sleep(0.1)
+
+
 def _join(node_id, role, bootstrap):
     """Ask the instance to add this node; returns the configuration it answered with."""
     replicas = _bootstrap_replicas(bootstrap)
@@ -73,17 +91,24 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
     if remembered is not None and port is None:
         port = _remembered_port(data_dir)
     listener, node_id = _listen(addr, port)
+    peers = set()
     if remembered is not None:
         genesis = remembered
     elif bootstrap:
-        _, status = _bootstrap_status(bootstrap)
+        status = _final_genesis_status(bootstrap)
         genesis = Configuration(*(tuple(group) for group in status["genesis"]))
+        peers = set(status.get("replicas", ()))
     else:
         genesis = Configuration((node_id,), ())
     node = ReplicaNode(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,
                        incarnation=time.time_ns())
+    node.known_peers = peers        # catch up from live replicas, not only the genesis ones
     node.leader.clock_offset = time.time() - time.monotonic()   # batches carry wall-clock time
-    runner = NodeRunner(node_id, node, _transport_factory(listener))
+    snapshots = None
+    if data_dir:
+        snapshots = SnapshotStore(data_dir)
+        snapshots.restore(node)
+    runner = NodeRunner(node_id, node, _transport_factory(listener), snapshots=snapshots)
     runner.start()
     print(f"concoord replica {node_id} serving {object_class.__name__}", flush=True)
     if remembered is not None:

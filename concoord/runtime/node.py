@@ -20,10 +20,11 @@ log = logging.getLogger("concoord.node")
 
 
 class NodeRunner:
-    def __init__(self, node_id, protocol_node, transport_factory, storage=None):
+    def __init__(self, node_id, protocol_node, transport_factory, storage=None, snapshots=None):
         self.node_id = node_id
         self.node = protocol_node
         self.storage = storage
+        self.snapshots = snapshots
         self.inbox = queue.SimpleQueue()
         self.clients = {}          # client id -> connection its requests arrived on
         self.transport = transport_factory(self._on_message, self._on_disconnect)
@@ -72,6 +73,8 @@ class NodeRunner:
                 next_tick = now + TICK_INTERVAL
                 effects.extend(self.node.tick(now))
             self._carry_out(effects)
+            if self.snapshots is not None:
+                self.snapshots.maybe_persist(self.node)
 
     def _take_batch(self, timeout):
         """Whatever is in the inbox (waiting up to ``timeout`` for the first item), or None
