@@ -9,9 +9,9 @@ from concoord import __version__
 from concoord.bench import commands as bench_commands
 from concoord.deploy import commands as deploy_commands
 from concoord.dns import commands as dns_commands
-from concoord.errors import ConcoordError
+from concoord.errors import ConcoordError, ConnectionError
 
-EXIT_USAGE = 2
+EXIT_FAILURE, EXIT_USAGE = 1, 2
 
 BOOT_HELP = ("comma-separated ip:port list of running nodes to join through "
              "(e.g. 127.0.0.1:14000,127.0.0.1:14001), or the instance's domain name when a "
@@ -187,6 +187,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except ConnectionError as exc:        # the network or the instance: not a usage error
+        print(f"concoord {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except ConcoordError as exc:
         print(f"concoord {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

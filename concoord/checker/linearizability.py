@@ -12,7 +12,7 @@ operation next: if the model agrees, the call and its return are lifted out of t
 walk restarts from the front. Reaching a return means an operation that had to be linearized by
 then was not: undo the most recent choice and try the next call after it. The memo holds every
 (set of linearized operations, model state) pair already explored: reaching one again can only
-fail again. The set is an int bitmask; the state is the model's key (a pickle of the instance).
+fail again. The sets are int bitmasks; the state is the model's key (a pickle of the instance).
 
 Unknown operations stay concurrent with everything after them, so every subset of them could
 be "already applied" at any later point. Identical unknown calls (same method and arguments)
@@ -143,8 +143,9 @@ class _Search:
         self.head, self.operations, self.model = head, operations, model
         self.state = model.initial()
         self.remaining = sum(1 for op in operations if op.outcome != UNKNOWN)
-        self.linearized = 0
-        self.stack, self.memo = [], set()
+        self.linearized = 0          # bitmask of the completed operations linearized
+        self.applied = 0             # bitmask of the unknown operations applied
+        self.stack, self.memo = [], {}
         self.steps = 0
         self.furthest = (-1, None, None, 0)  # (depth, stuck return entry, state, linearized)
 
@@ -172,36 +173,56 @@ class _Search:
 
     def _apply(self, entry, unknown_phase):
         """Linearize ``entry``'s operation next if the model agrees and it is new ground."""
-        op, linearized = entry.op, self.linearized
-        if entry.twin >= 0 and not linearized >> entry.twin & 1:
+        op, linearized, applied = entry.op, self.linearized, self.applied
+        if entry.twin >= 0 and not applied >> entry.twin & 1:
             return False              # its identical elder goes first (see the docstring)
         new_state, result = self.model.step(self.state, op)
         key = self.model.key(new_state)
         if unknown_phase:
             if key == self.model.key(self.state):
                 return False          # no visible effect now: the same as not happening yet
-        elif not self.model.matches(op, result):
+            applied |= 1 << op.index
+        elif self.model.matches(op, result):
+            linearized |= 1 << op.index
+        else:
             return False
-        linearized |= 1 << op.index
-        if (linearized, key) in self.memo:
+        if not self._new_ground(linearized, key, applied):
             return False
-        self.memo.add((linearized, key))
         self.stack.append((entry, self.state, unknown_phase))
-        self.state, self.linearized = new_state, linearized
-        self.remaining -= op.outcome != UNKNOWN
+        self.state, self.linearized, self.applied = new_state, linearized, applied
+        self.remaining -= not unknown_phase
         _lift(entry)
+        return True
+
+    def _new_ground(self, linearized, key, applied):
+        """Record the configuration; False if one at least as promising was already reached.
+
+        With the same completed operations linearized and the same state, having applied fewer
+        unknown operations can only leave more possibilities open (an unknown operation may
+        always stay unapplied), so a superset of applied unknowns is subsumed.
+        """
+        explored = self.memo.setdefault((linearized, key), [])
+        for earlier in explored:
+            if earlier & ~applied == 0:
+                return False
+        explored.append(applied)
         return True
 
     def _undo(self):
         entry, self.state, unknown_phase = self.stack.pop()
-        self.linearized &= ~(1 << entry.op.index)
-        self.remaining += entry.op.outcome != UNKNOWN
+        bit = ~(1 << entry.op.index)
+        if unknown_phase:
+            self.applied &= bit
+        else:
+            self.linearized &= bit
+            self.remaining += 1
         _unlift(entry)
         return entry, unknown_phase
 
     def _note_stuck(self, entry):
         if len(self.stack) > self.furthest[0]:
-            self.furthest = (len(self.stack), entry, self.state, self.linearized)
+            self.furthest = (len(self.stack), entry, self.state,
+                             self.linearized | self.applied)
 
 
 def _violation(operations, model, furthest, steps):

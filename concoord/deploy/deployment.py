@@ -2,7 +2,9 @@
 nodes it started. If the run fails (or is interrupted) it stops every node it started: a
 half-started instance is worse than none, and the user would have to hunt for the processes."""
 
+import contextlib
 import pathlib
+import signal
 import sys
 import tempfile
 import threading
@@ -19,6 +21,26 @@ MAX_ATTEMPTS = 3
 
 def say(line):
     print(line, flush=True)
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold Ctrl-C and SIGTERM until the block ends, then raise KeyboardInterrupt. Around a
+    node's launch: an interrupt between the remote fork and our record of its PID would leave
+    a node running that the rollback does not know about."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    signums = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda s, f: held.append(s)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            raise KeyboardInterrupt
 
 
 class Deployment:
@@ -69,9 +91,10 @@ class Deployment:
         ``boot`` None starts the bootstrap replica of a new instance."""
         failures = []
         for attempt, prepared in enumerate(candidates[:MAX_ATTEMPTS], 1):
-            node = start_node(prepared, self.instance, role, pick_port(), boot)
-            self.started.append(node)
-            self.out(f"{label}: starting {node} on {prepared} (pid {node.pid})")
+            with interrupts_held():
+                node = start_node(prepared, self.instance, role, pick_port(), boot)
+                self.started.append(node)
+                self.out(f"{label}: starting {node} on {prepared} (pid {node.pid})")
             try:
                 wait_joined(node, boot or [node.address], self.settings.join_timeout)
             except NodeFailed as exc:

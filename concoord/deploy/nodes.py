@@ -18,7 +18,7 @@ ROLES = ("replica", "acceptor", "nameserver")
 # zombie that `kill -0` still finds, so "alive" also means "not in state Z" where /proc exists.
 ALIVE = "{{ kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status; }}"
 STOP_SCRIPT = ("if kill {pid} 2>/dev/null; then i=0; while [ $i -lt 50 ] && " + ALIVE
-               + "; do sleep 0.1; i=$((i+1)); done; kill -9 {pid} 2>/dev/null; fi")
+               + "; do sleep 0.1; i=$((i+1)); done; " + ALIVE + " && kill -9 {pid}; fi; true")
 
 
 @dataclasses.dataclass(frozen=True)

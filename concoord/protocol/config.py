@@ -18,6 +18,7 @@ class ConfigHistory:
         self.window = window
         self._starts = [1]           # first slot of each configuration, ascending
         self._configs = [initial]
+        self._members = None         # (replicas, acceptors) of every configuration, cached
 
     def config_for(self, slot):
         index = bisect.bisect_right(self._starts, slot) - 1
@@ -30,11 +31,13 @@ class ConfigHistory:
     def set_genesis(self, config):
         """Fix the initial configuration; only while no slot can have been decided (the
         bootstrap replica waiting for its first acceptor)."""
+        self._members = None
         assert len(self._configs) == 1 and not self._configs[0].acceptors
         self._configs[0] = config
 
     def schedule(self, decided_slot, config):
         """Record a configuration decided in ``decided_slot``; it governs from slot + window."""
+        self._members = None
         start = decided_slot + self.window
         assert start >= self._starts[-1], "reconfigurations are applied in slot order"
         if config == self._configs[-1]:
@@ -47,20 +50,22 @@ class ConfigHistory:
 
     def forget_before(self, slot):
         """Drop configurations that govern no slot at or after ``slot``."""
+        self._members = None
         while len(self._starts) > 1 and self._starts[1] <= slot:
             del self._starts[0]
             del self._configs[0]
 
     def replace_with(self, other):
         """Adopt another history (from a snapshot) in place: the leader shares this object."""
+        self._members = None
         self._starts, self._configs = list(other._starts), list(other._configs)
 
-    def all_nodes(self):
-        nodes = set()
-        for config in self._configs:
-            nodes.update(config.replicas)
-            nodes.update(config.acceptors)
-        return nodes
+    def members(self):
+        """(replicas, acceptors) of every configuration still held: who may send what."""
+        if self._members is None:
+            self._members = (frozenset(r for c in self._configs for r in c.replicas),
+                             frozenset(a for c in self._configs for a in c.acceptors))
+        return self._members
 
     def as_list(self):
         return list(zip(self._starts, self._configs))
@@ -70,6 +75,7 @@ class ConfigHistory:
         history = cls(items[0][1], window)
         history._starts = [start for start, _ in items]
         history._configs = [config for _, config in items]
+        history._members = None
         return history
 
 

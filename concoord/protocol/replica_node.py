@@ -20,7 +20,9 @@ from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_v
 
 
 KEEPALIVE = "@keepalive"
-RETAINED_DECISIONS = 1024   # applied decisions kept to catch peers up without a snapshot
+RETAINED_DECISIONS = 1024
+FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
+FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)   # applied decisions kept to catch peers up without a snapshot
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
 CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
 
@@ -50,9 +52,19 @@ class ReplicaNode:
     def handle(self, msg, now):
         effects = Effects()
         handler = self._HANDLERS.get(type(msg))
-        if handler is not None:
+        if handler is not None and self._from_member(msg):
             handler(self, msg, now, effects)
         return effects
+
+    def _from_member(self, msg):
+        """Consensus messages count only from the members that may send them: a stranger's
+        Decision, Heartbeat or high-ballot Promise must not steer this replica."""
+        replicas, acceptors = self.configs.members()
+        if isinstance(msg, FROM_ACCEPTORS):
+            return msg.src in acceptors
+        if isinstance(msg, FROM_REPLICAS):
+            return msg.src in replicas or msg.src in self.known_peers
+        return True
 
     def tick(self, now):
         effects = self.leader.tick(now)

@@ -39,14 +39,19 @@ def _transport_factory(listener):
 
 
 def _bootstrap_status(bootstrap):
-    """The status of the first bootstrap node that answers, and who answered."""
+    """The status of the first bootstrap replica that answers, and who answered (acceptors in
+    the list are skipped: they do not know the instance's replicas)."""
     errors = []
     for address in bootstrap:
         try:
-            return address, query_status(address)
+            status = query_status(address)
         except ConnectionError as exc:
             errors.append(str(exc))
-    raise ConnectionError("no bootstrap node answered: " + "; ".join(errors))
+            continue
+        if status.get("role") == "replica":
+            return address, status
+        errors.append(f"{address} is an {status.get('role')}, not a replica")
+    raise ConnectionError("no bootstrap replica answered: " + "; ".join(errors))
 
 
 def _final_genesis_status(bootstrap):
@@ -55,9 +60,6 @@ def _final_genesis_status(bootstrap):
     deadline = time.monotonic() + JOIN_TIMEOUT
     while True:
         _, status = _bootstrap_status(bootstrap)
-        if status.get("role") != "replica":
-            raise ConcoordError(f"bootstrap {bootstrap[0]} is a {status.get('role')}, "
-                                "not a replica")
         if status["genesis"][1]:
             return status
         if time.monotonic() > deadline:
@@ -77,11 +79,9 @@ def _join(node_id, role, bootstrap):
 
 
 def _bootstrap_replicas(bootstrap):
-    """Joins go to replicas; an acceptor given as bootstrap tells us who the replicas are."""
+    """Joins go to replicas: the bootstrap replica and every replica it knows of."""
     address, status = _bootstrap_status(bootstrap)
-    if status.get("role") == "replica":
-        return [address] + [r for r in status.get("replicas", []) if r != address]
-    raise ConcoordError(f"bootstrap {address} is a {status.get('role')}, not a replica")
+    return [address] + [r for r in status.get("replicas", []) if r != address]
 
 
 def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing()):

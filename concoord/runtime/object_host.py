@@ -59,8 +59,8 @@ class ObjectHost:
         except blocking.Park as park:
             self.parked[caller] = park.on_timeout
             return BLOCKED, encode_value(park.timeout)
-        except Exception as exc:  # the object's own exception goes back to its caller
-            return _raised(exc)
+        except BaseException as exc:  # the object's own exception, even sys.exit(), goes back
+            return _raised(exc)        # to its caller: it must never stop the replica
         return _result(command.method, result)
 
     def _call(self, method, args, kwargs):

@@ -7,7 +7,7 @@ node, the client scripts) and is stopped when the test ends: SIGTERM, then SIGKI
         harness.write_object(COUNTER_SOURCE, "counter.py", "Counter")
         replicas, acceptors = harness.start_cluster(3, 3)
         out = harness.run_client("from counterproxy import Counter\n"
-                                 "print(Counter(BOOTSTRAP).getvalue())")
+                                 "print(Counter(BOOTSTRAP).getvalue())", bootstrap=replicas)
         assert out.stdout.strip() == "0"
 
 Readiness is always decided by polling `status` (wait_until), never by sleeping a fixed time.
@@ -24,8 +24,17 @@ import textwrap
 import threading
 import time
 
+try:  # Linux: children die with the test process even if it is killed before its teardown
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _PR_SET_PDEATHSIG = 1
+
+    def _die_with_parent():
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+except (OSError, AttributeError):  # not Linux
+    _die_with_parent = None
+
 from concoord.client.status import query_status
-from concoord.errors import ConnectionError
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -173,7 +182,7 @@ class Harness:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "concoord", role, "-p", str(port), *args],
                 cwd=self.workdir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         node = Node(role, f"{HOST}:{port}", proc, log_path)
         self.nodes.append(node)
         return node
@@ -208,19 +217,26 @@ class Harness:
         args = ["-f", self.object_file, "-c", self.class_name]
         if bootstrap is not None:
             args += ["-b", _addresses(bootstrap)]
-        node = self._spawn("replica", args)
-        if wait:
-            self._wait_answers(node)
-            if bootstrap is not None:
-                self._wait_joined(node, _first_replica(bootstrap, self.nodes))
-        return node
+        return self._start("replica", args, bootstrap, wait)
 
     def start_acceptor(self, bootstrap, wait=True):
-        node = self._spawn("acceptor", ["-b", _addresses(bootstrap)])
-        if wait:
-            self._wait_answers(node)
-            self._wait_joined(node, _first_replica(bootstrap, self.nodes))
-        return node
+        return self._start("acceptor", ["-b", _addresses(bootstrap)], bootstrap, wait)
+
+    def _start(self, role, args, bootstrap, wait, attempts=3):
+        for attempt in range(attempts):
+            node = self._spawn(role, args)
+            if not wait:
+                return node
+            try:
+                self._wait_answers(node)
+            except AssertionError:
+                # Someone else took the port between free_port() and the node's bind: again.
+                if attempt + 1 < attempts and not node.alive and " is in use" in node.log():
+                    continue
+                raise
+            if bootstrap is not None:
+                self._wait_joined(node, _first_replica(bootstrap, self.nodes))
+            return node
 
     def start_cluster(self, n_replicas, n_acceptors, object_file=None, class_name=None):
         """A new instance of ``n_replicas`` replicas and ``n_acceptors`` acceptors, all joined
@@ -293,7 +309,7 @@ class Harness:
         boot = None if bootstrap is None else _addresses(bootstrap)
         proc = subprocess.Popen(self._client_command(code, boot), cwd=self.workdir,
                                 env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+                                text=True, start_new_session=True, preexec_fn=_die_with_parent)
         self.clients.append(proc)
         return proc
 
@@ -343,9 +359,3 @@ def _first_replica(bootstrap, known_nodes):
             return node
     raise ValueError(f"no replica started by this harness in bootstrap {addresses}")
 
-
-def status_or_none(node):
-    try:
-        return node.status(timeout=1.0)
-    except ConnectionError:
-        return None

@@ -68,3 +68,24 @@ def test_concurrent_clients_then_kill_a_replica_and_an_acceptor(counter_harness)
     survivors = [r for r in replicas if r is not victim_replica]
     _wait_same_object(survivors, "The counter value is 1100")
     assert all(n.alive for n in survivors + [a for a in acceptors if a is not victim_acceptor])
+
+
+def test_kill_the_leader_while_clients_increment(counter_harness):
+    """kill -9 of the leader mid-stream: every call still takes effect exactly once."""
+    h = counter_harness
+    replicas, acceptors = h.start_cluster(3, 3)
+    leader = h.leader(replicas)
+    clients = [h.start_client(INCREMENTS.format(n=200), bootstrap=replicas) for _ in range(2)]
+
+    def value(node):
+        return int(node.status(timeout=1.0)["object"].rsplit(" ", 1)[1])
+    wait_until(lambda: value(leader) >= 100, 60, message="the clients to make progress")
+    leader.kill()
+
+    for proc in clients:
+        out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0, f"client failed:\n{out}\n{err}"
+    survivors = [r for r in replicas if r is not leader]
+    assert h.leader(survivors) in survivors
+    assert h.run_client(GETVALUE, bootstrap=replicas).stdout.strip() == "400"
+    _wait_same_object(survivors, "The counter value is 400")

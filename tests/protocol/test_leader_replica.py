@@ -35,6 +35,8 @@ class Cluster:
         self.config = Configuration(replicas, acceptors)
         self.log = state_machine or AppendLog()
         self.node = ReplicaNode("r1", self.config, self.log, 0.0, TIMING)
+        if replicas == ("r1",):      # stand-in peers the single-replica tests take decisions from
+            self.node.known_peers = {"r0", "r2", "r3"}
         self.acceptors = {a: Acceptor(a, (records or {}).get(a, ())) for a in acceptors}
         for acceptor in self.acceptors.values():
             acceptor.restarted = False   # recovery scenarios, not the post-restart lease wait
@@ -515,7 +517,7 @@ def test_lost_duplicated_reordered_messages_keep_the_window_and_run_commands_onc
     queue, submitted, now = [], 0, cluster.now
 
     def post(effects):
-        queue.extend(effects.sends)
+        queue.extend((d, m) for d, m in effects.sends if d in cluster.acceptors)
 
     while submitted < 40 or queue:          # requests, and messages lost/doubled/reordered
         now += 0.001
@@ -544,3 +546,13 @@ def test_lost_duplicated_reordered_messages_keep_the_window_and_run_commands_onc
     assert sorted(cluster.log.entries) == [("c1", n) for n in range(1, 41)]
     assert len(cluster.log.entries) == len(set(cluster.log.entries))
     assert not cluster.node.replica.has_gap() and not cluster.node.leader.in_flight
+
+
+def test_consensus_messages_from_strangers_are_ignored():
+    """A Decision or a high-ballot Heartbeat from a node outside every configuration must not
+    change what this replica applies or whom it follows."""
+    cluster = Cluster()
+    cluster.handle(Decision("mallory", 1, batch(1)))
+    assert cluster.node.replica.slot_out == 1
+    cluster.handle(Heartbeat("mallory", Ballot(10**9, "mallory"), 5, cluster.config))
+    assert cluster.node.leader.leader_id != "mallory"
