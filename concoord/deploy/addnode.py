@@ -47,13 +47,10 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
     if role == "replica" and not (object_file and class_name):
         raise DeployError("a replica needs the object: give -f FILE -c CLASS")
     boot = resolve_boot(boot_text)
-    view = current_view(boot)
+    view = current_view(boot)  # new nodes join through a replica
     if view is None:
-        raise DeployError(f"no node of the instance answers at {','.join(boot)}")
-    replicas = list(view.get("replicas") or [])
-    if not replicas:  # new nodes join through a replica
-        raise DeployError(f"the node at {','.join(boot)} is a {view.get('role')} that names "
-                          "no replica; give a replica's ip:port with -b")
+        raise DeployError(f"no replica of the instance answers at {','.join(boot)}")
+    replicas = list(view["replicas"])
     object_data = fixed_object(object_file, class_name) if object_file else None
     object_name = os.path.basename(object_file) if object_file else None
     instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger)

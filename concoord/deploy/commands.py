@@ -4,6 +4,7 @@ initialize, addnode, logdaemon and bundle. Argument parsing only; the work is do
 
 import argparse
 import signal
+import sys
 import textwrap
 
 from concoord.deploy import settings as settings_module
@@ -124,7 +125,8 @@ def _add_bundle(commands):
         description="Build a zipapp that runs with a plain python3: `python3 "
         "concoord-server.pyz replica -o counter.Counter ...`; a client adds "
         "concoord-client.pyz to sys.path. msgpack and dnspython are bundled.")
-    parser.add_argument("kind", choices=("server", "client"))
+    parser.add_argument("kind", choices=("server", "client"),
+                        help="server: runs nodes; client: the client library and proxies")
     parser.add_argument("-o", "--output", help="where to write it (default dist/concoord-KIND.pyz)")
     parser.add_argument("--object", dest="objects", action="append", default=[],
                         metavar="FILE", help="an object file to add (repeatable); .pyfixed and "
@@ -161,23 +163,35 @@ def _require_paramiko():
         raise DeployError("deploying over SSH needs paramiko (pip install paramiko)") from None
 
 
+def _deploying(run):
+    """A run function for a deploying command: paramiko needed, SIGTERM rolls back, and a
+    failed deployment (a host, the network) exits 1, not 2 as a usage error would."""
+    def wrapper(args):
+        from concoord.deploy.errors import DeployError
+        try:
+            _require_paramiko()
+            _roll_back_on_sigterm()
+            run(args)
+        except DeployError as exc:
+            print(f"concoord {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    return wrapper
+
+
+@_deploying
 def run_initialize(args):
-    _require_paramiko()
-    _roll_back_on_sigterm()
     from concoord.deploy.initialize import initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
     initialize(settings, args.domain, args.objectfile, args.classname, counts)
-    return 0
 
 
+@_deploying
 def run_addnode(args):
-    _require_paramiko()
-    _roll_back_on_sigterm()
     from concoord.deploy.addnode import addnode
     addnode(_settings(args), args.type, args.domain, args.objectfile, args.classname,
             args.boot, args.host)
-    return 0
 
 
 def run_logdaemon(args):

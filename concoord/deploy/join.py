@@ -17,12 +17,15 @@ class NodeFailed(Exception):
 
 
 def current_view(members, timeout=2.0):
-    """The status of the first of ``members`` (replica addresses) that answers, else None."""
+    """The status of the first replica among ``members`` that answers, else None (acceptors
+    are skipped: they do not know the instance's view)."""
     for address in members:
         try:
-            return query_status(address, timeout=timeout)
+            status = query_status(address, timeout=timeout)
         except ConnectionError:
             continue
+        if status.get("role") == "replica":
+            return status
     return None
 
 

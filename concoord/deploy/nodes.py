@@ -1,8 +1,10 @@
 """Starting one node on a prepared host so that it outlives the SSH session, and stopping it.
 
-The node runs under ``nohup setsid`` with every standard stream redirected, so closing the SSH
-channel neither hangs (sshd waits for open descriptors) nor sends it SIGHUP. ``;`` (not ``&&``)
-before nohup keeps the backgrounded command out of a subshell, so ``$!`` is the node's own PID.
+The node runs under ``nohup setsid`` (its own session: no SIGHUP when SSH closes) with every
+standard stream redirected. The command is ``cd DIR; nohup setsid CMD >LOG 2>&1 </dev/null &``:
+with ``&&`` instead of ``;`` the whole list would go to the background as a subshell that keeps
+the channel's stdout open (sshd waits for it: the command never returns) and ``$!`` would be
+that subshell rather than the node.
 """
 
 import dataclasses

@@ -13,10 +13,9 @@ BUNDLE_NAME = "concoord-server.pyz"
 PROBE = ("import sys; print('%d.%d.%d' % sys.version_info[:3]); "
          "import concoord; print(concoord.__version__)")
 BIND_CHECK = ("import socket, sys\n"
+              "family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
               "for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):\n"
-              "    s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,"
-              " kind)\n"
-              "    s.bind((sys.argv[1], int(sys.argv[2])))\n")
+              "    socket.socket(family, kind).bind((sys.argv[1], int(sys.argv[2])))\n")
 
 
 @dataclasses.dataclass

@@ -49,7 +49,9 @@ class Leader:
         self.sessions = SessionTracker()
         self.progress = {}                # replica -> (durable slot, when it said so)
         self.gc_floor = 1                 # acceptors may forget slots below this
-        self.expiries = 0                 # numbers the @expire commands this life proposes
+        self.internal_commands = 0        # numbers the commands this life proposes itself
+        self.removing = set()             # replicas this leader proposed to remove
+        self.active_since = now
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
@@ -142,6 +144,7 @@ class Leader:
             self.state = ACTIVE
             self.leader_id = self.node_id
             self.leader_ballot = self.ballot
+            self.active_since = now
             self.sessions.restart(self.replica.sessions, now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
@@ -306,16 +309,37 @@ class Leader:
             self._heartbeat(now, effects)
         if self.state == ACTIVE:
             self._expire_sessions(now, effects)
+            self._remove_dead_replicas(now, effects)
         return effects
+
+    def _remove_dead_replicas(self, now, effects):
+        """Replicas silent for dead_after leave the view through the log, as long as the dead
+        are a minority (a partitioned majority is not 'dead'); they rejoin when they return.
+        Acceptors are never removed automatically: that would lower the fault tolerance."""
+        replicas = self.configs.latest.replicas
+        silent = [r for r in replicas if r != self.node_id and r not in self.removing
+                  and now - self._last_heard_from(r) > self.timing.dead_after]
+        self.removing &= set(replicas)
+        if not silent or 2 * (len(silent) + len(self.removing)) >= len(replicas):
+            return
+        for replica in silent:
+            self.removing.add(replica)
+            self._propose_internal("@remove", [replica], now, effects)
+
+    def _last_heard_from(self, replica):
+        return max(self.progress.get(replica, (0, self.active_since))[1], self.active_since)
+
+    def _propose_internal(self, method, args, now, effects):
+        self.internal_commands += 1
+        command = Command(f"@{self.node_id}#{self.incarnation}", self.internal_commands,
+                          method, encode_call_arguments(args, {}))
+        self.submit(command, now, effects)
 
     def _expire_sessions(self, now, effects):
         """Clients silent past their lease are declared dead through the log."""
         for client_id in self.sessions.expired(now):
             if client_id in self.replica.sessions:
-                self.expiries += 1
-                command = Command(f"@{self.node_id}#{self.incarnation}", self.expiries,
-                                  "@expire", encode_call_arguments([client_id], {}))
-                self.submit(command, now, effects)
+                self._propose_internal("@expire", [client_id], now, effects)
 
     def _retransmit(self, now, effects):
         interval = self.timing.retransmit_interval

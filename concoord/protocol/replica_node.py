@@ -97,6 +97,8 @@ class ReplicaNode:
                 return self.replica.reply(command, (OK, encode_value(None)), effects)
         if not self.leader.is_active:
             hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
+            if self.node_id not in self.configs.latest.replicas:
+                hint = None     # not a member (any more): what it knows of leaders is stale
             effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
                                                REDIRECT, b"", hint))
             return
@@ -200,7 +202,8 @@ class ReplicaNode:
         if not self._behind() or now - self.last_catchup < self.timing.catchup_interval:
             return
         self.last_catchup = now
-        peers = sorted((set(self.configs.latest.replicas) | self.known_peers) - {self.node_id})
+        peers = set(self.configs.latest.replicas) | self.known_peers
+        peers = sorted(peers - {self.node_id})
         leader = self.leader.leader_id
         if leader in peers:   # ask the leader every other time, the others in turn
             peers = [leader] + [p for p in peers if p != leader]

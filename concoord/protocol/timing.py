@@ -11,6 +11,7 @@ class Timing:
     catchup_interval: float = 0.1      # how often a lagging replica asks for decisions
     lease: float = 0.25                # read lease the leader asks acceptors for (0: none)
     clock_drift: float = 0.1           # assumed worst relative clock rate error
+    dead_after: float = 5.0            # a replica silent this long is removed from the view
 
     def validate(self):
         """One clear line per bad relation, or an empty list."""
@@ -24,6 +25,9 @@ class Timing:
                             "failover would wait for the dead leader's lease to run out")
         if self.lease and self.lease < 2 * self.heartbeat_interval:
             problems.append("the read lease must span at least 2 heartbeats to be renewed")
+        if self.dead_after < 3 * self.election_timeout:
+            problems.append("dead_after must be at least 3 election timeouts, or replicas "
+                            "would be removed during an ordinary failover")
         if self.election_timeout < 3 * self.heartbeat_interval:
             problems.append("election timeout must be at least 3 heartbeat intervals, or a "
                             "healthy leader would be replaced after a few late heartbeats")

@@ -118,7 +118,27 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
         log.info("joined the instance as a replica")
     if data_dir and remembered is None:
         _remember_genesis_when_complete(runner, data_dir, node_id)
+    threading.Thread(target=_rejoin_when_removed, args=(runner,), daemon=True,
+                     name="concoord-rejoin").start()
     return runner
+
+
+def _rejoin_when_removed(runner, interval=2.0):
+    """The leader removes a replica that stayed silent (crashed, paused, cut off); when it is
+    back it finds itself out of the view and asks to join again."""
+    def view(node):
+        config = node.configs.latest
+        return bool(config.acceptors), runner.node_id in config.replicas, \
+            sorted(set(config.replicas) | node.known_peers)
+    while not runner.stopping.wait(interval):
+        complete, member, peers = runner.call(view)
+        peers = [p for p in peers if p != runner.node_id]
+        if complete and not member and peers:
+            try:
+                _join(runner.node_id, "replica", peers)
+                log.info("rejoined the instance after being removed from its view")
+            except (ConcoordError, OSError) as exc:
+                log.warning("could not rejoin the instance yet: %s", exc)
 
 
 def _remembered_genesis(data_dir):

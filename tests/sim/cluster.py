@@ -84,7 +84,8 @@ class Cluster:
         self.faults = faults
         # Short timeouts relative to message delays: many elections per run.
         self.timing = Timing(heartbeat_interval=0.01, election_timeout=0.05,
-                             retransmit_interval=0.02, catchup_interval=0.02, lease=0.04)
+                             retransmit_interval=0.02, catchup_interval=0.02, lease=0.04,
+                             dead_after=0.5)
         assert not self.timing.validate(), self.timing.validate()
         self.replica_ids = [f"r{i}" for i in range(n_replicas)]
         self.acceptor_ids = [f"a{i}" for i in range(n_acceptors + SPARE_ACCEPTORS)]
@@ -106,8 +107,11 @@ class Cluster:
         self.submitting = True       # clients stop submitting while the cluster settles
         self.network = []            # [deliver_at, src, dest, msg]
         self.clients = [SimClient(f"c{i}", self.replica_ids, self.rng) for i in range(n_clients)]
+        self.n_workers = n_clients
         self.admin = SimClient("admin", self.replica_ids, self.rng)
-        self.clients.append(self.admin)
+        self.rejoiners = {r: SimClient(f"join-{r}", self.replica_ids, self.rng)
+                          for r in self.replica_ids}
+        self.clients += [self.admin] + list(self.rejoiners.values())
         self.decided = {}            # slot -> batch, across all replicas
 
     def _start(self, node_id):
@@ -206,8 +210,22 @@ class Cluster:
         else:
             self._deliver(index)
 
+    def _rejoin_removed_replicas(self):
+        """Like `concoord replica`, a live replica that finds itself out of the view (the
+        leader removed it while it was silent) asks to join again."""
+        for node_id in self.replica_ids:
+            rejoiner = self.rejoiners[node_id]
+            replica = self.nodes[node_id].replica
+            if node_id in self.crashed or rejoiner.outstanding is not None or \
+                    node_id in replica.configs.latest.replicas:
+                continue
+            self._post(rejoiner.client_id, *rejoiner.next_request(
+                self.now, "@join", ("replica", node_id)))
+
     def _tick_nodes(self):
         self._persist_snapshots()
+        if self.submitting:
+            self._rejoin_removed_replicas()
         for node_id, node in self.nodes.items():
             if node_id not in self.crashed:
                 self._apply(node_id, node.tick(self.now))
@@ -218,7 +236,7 @@ class Cluster:
                 self._post(client.client_id, *resend)
 
     def _client_step(self):
-        client = self.rng.choice([c for c in self.clients if c is not self.admin])
+        client = self.rng.choice(self.clients[:self.n_workers])
         if client.outstanding is None and self.submitting:
             self._post(client.client_id, *client.next_request(self.now))
 

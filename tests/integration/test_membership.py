@@ -1,0 +1,31 @@
+"""The view follows the live replicas: a silent replica is removed through the log (after
+Timing.dead_after, 5 s) and, once it answers again, rejoins by itself."""
+
+import os
+import signal
+
+import pytest
+
+from tests.integration.harness import wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_a_paused_replica_leaves_the_view_and_rejoins_when_it_resumes(counter_harness):
+    h = counter_harness
+    replicas, acceptors = h.start_cluster(3, 3)
+    leader = h.leader(replicas)
+    follower = next(r for r in replicas if r is not leader)
+    os.kill(follower.proc.pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: follower.address not in leader.status()["replicas"], 20,
+                   message="the paused replica to be removed from the view")
+        assert len(leader.status()["acceptors"]) == 3, "acceptors are never removed"
+        h.run_client("from counterproxy import Counter\nCounter(BOOTSTRAP).increment()\n",
+                     bootstrap=[r for r in replicas if r is not follower])
+    finally:
+        os.kill(follower.proc.pid, signal.SIGCONT)
+    wait_until(lambda: follower.address in leader.status()["replicas"], 30,
+               message="the resumed replica to rejoin")
+    wait_until(lambda: follower.status()["object"] == "The counter value is 1", 30,
+               message="the rejoined replica to catch up")
