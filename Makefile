@@ -29,3 +29,17 @@ sim: venv
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .hypothesis
+
+# `make server` / `make client`: ConCoord as one zipapp in $(DIST) that runs with a plain python3
+# (msgpack and dnspython inside); OBJECTS="/foo/counter.py ..." adds objects to it.
+DIST ?= dist
+OBJECTS ?=
+BUNDLE_OBJECTS = $(foreach object,$(OBJECTS),--object $(object))
+
+.PHONY: server client
+
+server: venv
+	$(PY) -m concoord bundle server -o $(DIST)/concoord-server.pyz $(BUNDLE_OBJECTS)
+
+client: venv
+	$(PY) -m concoord bundle client -o $(DIST)/concoord-client.pyz $(BUNDLE_OBJECTS)

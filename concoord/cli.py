@@ -35,6 +35,22 @@ def _add_node_flags(parser):
     parser.add_argument("-a", "--addr", default="127.0.0.1", help=ADDR_HELP)
     parser.add_argument("-p", "--port", type=_port, help=PORT_HELP)
     parser.add_argument("-d", "--debug", action="store_true", help="log every protocol event")
+    add_logger_flag(parser)
+
+
+def add_logger_flag(parser):
+    parser.add_argument("-l", "--logger", metavar="HOST:PORT",
+                        help="also send this node's log lines to a `concoord logdaemon`")
+
+
+def attach_logger(args, role):
+    """-l: one line per log record to the network log sink (never blocks the node). Attached
+    before the node starts, so its start-up lines are sent too; the handler's ``node_id``
+    is completed once the port is known."""
+    if not getattr(args, "logger", None):
+        return None
+    from concoord.deploy.netlog import attach_network_handler
+    return attach_network_handler(args.logger, f"{args.addr}:{args.port or '?'}", role)
 
 
 def _port(text):
@@ -150,8 +166,11 @@ def run_replica(args):
     from concoord.runtime.launch import serve_until_signalled, start_replica
     _configure_logging(args.debug)
     object_class = _load_object(args)
+    handler = attach_logger(args, "replica")
     runner = start_replica(object_class, args.addr, args.port, _resolve_bootstrap(args.boot),
                            args.data_dir)
+    if handler is not None:
+        handler.node_id = runner.node_id
     dns = None
     if args.domain:
         from concoord.dns.replica_dns import serve_dns_alongside
@@ -167,8 +186,11 @@ def run_replica(args):
 def run_acceptor(args):
     from concoord.runtime.launch import serve_until_signalled, start_acceptor
     _configure_logging(args.debug)
-    serve_until_signalled(start_acceptor(args.addr, args.port, _resolve_bootstrap(args.boot),
-                                         args.data_dir))
+    handler = attach_logger(args, "acceptor")
+    runner = start_acceptor(args.addr, args.port, _resolve_bootstrap(args.boot), args.data_dir)
+    if handler is not None:
+        handler.node_id = runner.node_id
+    serve_until_signalled(runner)
     return 0
 
 

@@ -42,6 +42,8 @@ def add_commands(commands):
     parser.add_argument("--zone-id", metavar="ID",
                         help="the Route53 hosted zone id (with --route53)")
     parser.add_argument("-d", "--debug", action="store_true", help="log every view change")
+    parser.add_argument("-l", "--logger", metavar="HOST:PORT",
+                        help="also send this node's log lines to a `concoord logdaemon`")
     parser.set_defaults(run=run_nameserver)
 
 
@@ -87,6 +89,9 @@ def run_nameserver(args):
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _validate(args)
+    if args.logger:
+        from concoord.deploy.netlog import attach_network_handler
+        attach_network_handler(args.logger, f"{args.addr}:{args.dns_port}", "nameserver")
     bootstrap = nameserver.expand_bootstrap(args.boot)
     if args.route53:
         nameserver.run_route53(args.domain, bootstrap, args.zone_id, args.ttl)
