@@ -21,7 +21,9 @@ survives leader failover.
             self.waiting = []
 
 ``park(timeout=t, on_timeout=v)``: if nothing wakes the call within t seconds, the client asks the
-instance (through the log) to complete it with v. ``wake`` returns False when the caller is no
+instance (through the log) to complete it: the object's ``__concoord_timeout__(self, caller)``, if
+it defines one, decides how (``wake``/``wake_error``, e.g. to raise ``queue.Empty``-like errors or
+to give back a lock); otherwise the call returns v. ``wake`` returns False when the caller is no
 longer parked (it timed out, or its client died): skip it and wake the next one. An object may
 define ``__concoord_expired__(self, client_id)`` to release what a dead client held (its session
 lease ran out); its parked calls are already cancelled then.

@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import sys
 
 from concoord import __version__
@@ -162,7 +163,18 @@ def run_object(args):
     return 0
 
 
+def _with_fixed_hash_seed():
+    """Replicas must iterate sets and dicts of strings in the same order: str hashes are
+    randomised per process unless PYTHONHASHSEED is fixed, so re-run this command with it."""
+    if os.environ.get("PYTHONHASHSEED") == "0":
+        return
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    argv = getattr(sys, "orig_argv", None) or [sys.executable] + sys.argv
+    os.execve(sys.executable, [sys.executable] + argv[1:], env)
+
+
 def run_replica(args):
+    _with_fixed_hash_seed()
     from concoord.runtime.launch import serve_until_signalled, start_replica
     _configure_logging(args.debug)
     object_class = _load_object(args)

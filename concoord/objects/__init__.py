@@ -21,8 +21,17 @@ custom one (queue.Empty is IndexError here, queue.Full OverflowError, BrokenBarr
 RuntimeError), because only builtin types re-raise as themselves on the client; each module says
 which it uses.
 
+State is kept as plain values (numbers, strings, lists, dicts, plus deques and queues of parked
+callers, which ``_state.PlainState`` converts), so that a snapshot of any object can travel to a
+replica that fell behind. Methods that only read are ``@concoord.readonly``: the leader answers
+them from its read lease, without a slot in the log. Proxies cannot have properties, so what
+threading exposes as attributes is a method here (``barrier.parties()``, ``barrier.broken()``).
+
 Timeouts: a blocking call with ``timeout=t`` that is not satisfied in time returns what
 threading's returns (False, None, or the unchanged state). The few that must raise or do more
 (a Queue's get/put, Barrier.wait, Condition.wait re-taking its lock) define the
-``__concoord_timeout__(caller)`` hook, which the instance calls when a park timeout passes.
+``__concoord_timeout__(caller)`` hook for the ObjectHost to call when a park timeout passes. An
+ObjectHost that does not call it completes those calls with their park ``on_timeout`` value
+instead (the error as a returned value; False without the lock); tests/objects/test_timeouts.py
+shows the host change and checks which behaviour the instance has.
 """

@@ -9,7 +9,7 @@ replicated state, so every replica skips the same entries.
 
 from collections import deque
 
-from concoord.blocking import is_parked
+from concoord.blocking import Caller, is_parked
 
 
 class WaitQueue:
@@ -69,6 +69,17 @@ class WaitQueue:
     def queued(self):
         """Entries kept, stale ones included: what ``__str__`` may show outside any call."""
         return len(self._entries)
+
+    def to_plain(self):
+        """Every entry as ``[client id, number, data]`` (for snapshots, see _state.py)."""
+        return [[caller.client_id, caller.number, data] for caller, data in self._entries]
+
+    @classmethod
+    def from_plain(cls, entries):
+        queue = cls()
+        queue._entries.extend((Caller(client_id, number), data)
+                              for client_id, number, data in entries)
+        return queue
 
 
 def park_timeout(blocking, timeout):

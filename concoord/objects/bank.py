@@ -9,8 +9,11 @@ the client catches them as themselves:
 - TypeError: an amount that is not a number.
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
 
-class Bank:
+
+class Bank(PlainState):
     def __init__(self):
         self.balances = {}   # account name -> balance, in the order accounts were opened
 
@@ -46,12 +49,15 @@ class Bank:
         self.withdraw(source, amount)
         self.balances[target] += amount
 
+    @readonly
     def balance(self, account):
         return self.balances[self._existing(account)]
 
+    @readonly
     def accounts(self):
         return list(self.balances)
 
+    @readonly
     def total(self):
         return sum(self.balances.values())
 

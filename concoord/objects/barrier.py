@@ -17,13 +17,15 @@ only completes the timed-out call, with a ``BrokenBarrierError`` value instead o
 and the barrier breaks when it next notices that a waiter is gone.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 BROKEN = "BrokenBarrierError: the barrier is broken"
 
 
-class Barrier:
+class Barrier(PlainState):
     def __init__(self, parties=2):
         if parties < 1:
             raise ValueError("parties must be > 0")
@@ -48,6 +50,7 @@ class Barrier:
             timeout = 0
         park(timeout=timeout, on_timeout=RuntimeError(BROKEN))
 
+    @readonly
     def parties(self):
         return self.parties_count
 

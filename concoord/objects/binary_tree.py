@@ -6,10 +6,12 @@ present key changes nothing and ``remove`` of a missing key raises KeyError (``d
 not); ``min``/``max`` of an empty tree raise ValueError.
 """
 
+from concoord import readonly
 from concoord.objects import _avl
+from concoord.objects._state import PlainState
 
 
-class BinaryTree:
+class BinaryTree(PlainState):
     def __init__(self):
         self.root = None
         self.count = 0
@@ -30,22 +32,28 @@ class BinaryTree:
         self.count -= removed
         return removed
 
+    @readonly
     def contains(self, key):
         return _avl.contains(self.root, key)
 
+    @readonly
     def in_order(self):
         """Every key, smallest first."""
         return _avl.in_order(self.root)
 
+    @readonly
     def size(self):
         return self.count
 
+    @readonly
     def min(self):
         return _avl.extreme(self.root, _avl.LEFT)
 
+    @readonly
     def max(self):
         return _avl.extreme(self.root, _avl.RIGHT)
 
+    @readonly
     def height(self):
         return _avl.height(self.root)
 

@@ -8,10 +8,15 @@ nobody else has. Keys keep their insertion order (never a set's: string hashing 
 processes, so a set's order would differ between replicas).
 """
 
-class Dictionary:
+from concoord import readonly
+from concoord.objects._state import PlainState
+
+
+class Dictionary(PlainState):
     def __init__(self):
         self.data = {}
 
+    @readonly
     def get(self, key, default=None):
         return self.data.get(key, default)
 
@@ -32,18 +37,23 @@ class Dictionary:
         self.data[key] = new
         return True
 
+    @readonly
     def contains(self, key):
         return key in self.data
 
+    @readonly
     def keys(self):
         return list(self.data)
 
+    @readonly
     def values(self):
         return list(self.data.values())
 
+    @readonly
     def items(self):
         return [(key, value) for key, value in self.data.items()]
 
+    @readonly
     def size(self):
         return len(self.data)
 

@@ -5,15 +5,18 @@ returns False if the timeout passes first. ``set()`` wakes every waiter; ``clear
 flag for later waiters. A waiter whose client dies is simply forgotten.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 
-class Event:
+class Event(PlainState):
     def __init__(self):
         self.flag = False
         self.waiters = WaitQueue()
 
+    @readonly
     def is_set(self):
         return self.flag
 

@@ -11,11 +11,13 @@ id order, so no job is lost. ``release(id)`` hands a job back on purpose.
 
 from collections import deque
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 
-class JobManager:
+class JobManager(PlainState):
     def __init__(self):
         self.jobs = {}            # id -> job, for jobs not completed yet
         self.queued = deque()     # ids waiting to be taken, oldest first
@@ -49,10 +51,12 @@ class JobManager:
         del self.running[job_id]
         self._requeue([job_id])
 
+    @readonly
     def pending(self):
         """Ids of the jobs not completed yet (queued or taken), in id order."""
         return sorted(self.jobs)
 
+    @readonly
     def status(self, job_id):
         """'queued', 'running' or 'done'; KeyError for an id never handed out."""
         if not isinstance(job_id, int) or not 0 < job_id < self.next_id:
@@ -61,6 +65,7 @@ class JobManager:
             return "running"
         return "queued" if job_id in self.jobs else "done"
 
+    @readonly
     def job(self, job_id):
         if job_id not in self.jobs:
             raise KeyError(job_id)

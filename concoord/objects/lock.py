@@ -5,16 +5,17 @@ storage service can reject writes from a holder whose lock was since given to so
 A client that dies while holding the lock loses it when its session lease expires.
 """
 
-from collections import deque
-
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
+from concoord.objects._waiters import WaitQueue
 
 
-class Lock:
+class Lock(PlainState):
     def __init__(self):
-        self.holder = None        # client id of the holder, or None
-        self.token = 0            # the last fencing token handed out
-        self.waiters = deque()    # parked callers, first come first served
+        self.holder = None          # client id of the holder, or None
+        self.token = 0              # the last fencing token handed out
+        self.waiters = WaitQueue()  # parked callers, first come first served
 
     def acquire(self, blocking=True, timeout=-1):
         caller = current_caller()
@@ -24,7 +25,7 @@ class Lock:
             raise RuntimeError("this client already holds the lock (use RLock to re-enter)")
         if not blocking or timeout == 0:
             return False
-        self.waiters.append(caller)
+        self.waiters.add(caller)
         park(timeout=None if timeout is None or timeout < 0 else timeout, on_timeout=False)
 
     def release(self):
@@ -33,6 +34,7 @@ class Lock:
                                else "the lock is held by another client")
         self._pass_on()
 
+    @readonly
     def locked(self):
         return self.holder is not None
 
@@ -43,7 +45,7 @@ class Lock:
         self.release()
 
     def __concoord_expired__(self, client_id):
-        self.waiters = deque(c for c in self.waiters if c.client_id != client_id)
+        self.waiters.drop_client(client_id)
         if self.holder == client_id:
             self._pass_on()
 
@@ -54,11 +56,9 @@ class Lock:
 
     def _pass_on(self):
         self.holder = None
-        while self.waiters:
-            caller = self.waiters.popleft()
-            if wake(caller, self.token + 1):   # skips callers whose wait timed out
-                self._grant(caller.client_id)
-                return
+        entry = self.waiters.pop()    # skips callers whose wait timed out or whose client died
+        if entry is not None:
+            wake(entry[0], self._grant(entry[0].client_id))
 
     def __str__(self):
-        return f"Lock(holder={self.holder}, token={self.token}, waiting={len(self.waiters)})"
+        return f"Lock(holder={self.holder}, token={self.token}, waiting={self.waiters.queued()})"

@@ -5,8 +5,11 @@ index on (an empty list past the end), so a reader can follow the log by remembe
 got. A negative index raises IndexError.
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
 
-class Log:
+
+class Log(PlainState):
     def __init__(self):
         self.entries = []
 
@@ -14,6 +17,7 @@ class Log:
         self.entries.append(entry)
         return len(self.entries) - 1
 
+    @readonly
     def read(self, from_index=0, limit=None):
         """Entries from ``from_index`` on, at most ``limit`` of them (None: all)."""
         if from_index < 0:
@@ -21,6 +25,7 @@ class Log:
         end = None if limit is None else from_index + max(0, limit)
         return self.entries[from_index:end]
 
+    @readonly
     def len(self):
         return len(self.entries)
 

@@ -14,11 +14,13 @@ With ``timeout`` it returns the unchanged ``(version, members)`` when the timeou
 client's session expires, which turns the group into a list of live processes.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 
-class Membership:
+class Membership(PlainState):
     def __init__(self):
         self.group = {}             # member -> client id that added it ephemerally, or None
         self.version_number = 0
@@ -40,12 +42,15 @@ class Membership:
         del self.group[member]
         return self._changed()
 
+    @readonly
     def members(self):
         return list(self.group)
 
+    @readonly
     def contains(self, member):
         return member in self.group
 
+    @readonly
     def version(self):
         return self.version_number
 
@@ -73,4 +78,5 @@ class Membership:
         return self.version_number
 
     def __str__(self):
-        return f"Membership(version={self.version_number}, members={list(self.group)!r})"
+        return (f"Membership(version={self.version_number}, watching={self.watchers.queued()}, "
+                f"members={list(self.group)!r})")

@@ -20,14 +20,16 @@ A client that dies while waiting is forgotten; an item it was waiting to put is 
 
 from collections import deque
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 EMPTY = "get from an empty queue"
 FULL = "put to a full queue"
 
 
-class Queue:
+class Queue(PlainState):
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
         self.items = deque()
@@ -78,12 +80,15 @@ class Queue:
             self.joiners.add(current_caller())
             park()
 
+    @readonly
     def qsize(self):
         return len(self.items)
 
+    @readonly
     def empty(self):
         return not self.items
 
+    @readonly
     def full(self):
         return 0 < self.maxsize <= len(self.items)
 
@@ -119,7 +124,7 @@ class Queue:
     def __str__(self):
         return (f"Queue(maxsize={self.maxsize}, items={len(self.items)}, "
                 f"unfinished={self.unfinished}, getters={self.getters.queued()}, "
-                f"putters={self.putters.queued()})")
+                f"putters={self.putters.queued()}, joiners={self.joiners.queued()})")
 
 
 def _check_timeout(timeout):

@@ -9,11 +9,13 @@ when its session lease expires.
 Waiters are served first come, first served. ``acquire(timeout=t)`` that times out returns False.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue, park_timeout
 
 
-class RLock:
+class RLock(PlainState):
     def __init__(self):
         self.holder = None          # client id of the owner, or None
         self.count = 0              # how many times the owner acquired it without releasing
@@ -40,9 +42,11 @@ class RLock:
         if self.count == 0:
             self._pass_on()
 
+    @readonly
     def locked(self):
         return self.holder is not None
 
+    @readonly
     def owned(self):
         """Whether the calling session holds the lock (threading's private _is_owned)."""
         return self.holder == current_caller().client_id

@@ -9,11 +9,13 @@ them back when its session lease expires. A release by a session returns its own
 a session that holds none may still release (threading's signalling use): that creates a permit.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 
-class Semaphore:
+class Semaphore(PlainState):
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
@@ -43,10 +45,12 @@ class Semaphore:
         self.value += n
         self._admit()
 
+    @readonly
     def get_value(self):
         """Permits available now (threading's private _value)."""
         return self.value
 
+    @readonly
     def held_by_me(self):
         """Permits the calling session holds."""
         return self.held.get(current_caller().client_id, 0)

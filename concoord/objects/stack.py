@@ -4,8 +4,11 @@
 type, so the client catches it as itself).
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
 
-class Stack:
+
+class Stack(PlainState):
     def __init__(self):
         self.items = []
 
@@ -17,17 +20,21 @@ class Stack:
             raise IndexError("pop from an empty stack")
         return self.items.pop()
 
+    @readonly
     def peek(self):
         if not self.items:
             raise IndexError("peek at an empty stack")
         return self.items[-1]
 
+    @readonly
     def size(self):
         return len(self.items)
 
+    @readonly
     def empty(self):
         return not self.items
 
+    @readonly
     def contents(self):
         """Every item, bottom first."""
         return list(self.items)

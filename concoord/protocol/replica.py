@@ -26,6 +26,7 @@ class Replica:
         self.on_reconfigure = None  # callback(slot, config) for the colocated leader
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
         self.expired = set()       # clients whose session expired: their commands are refused
+        self.batch_time = 0.0
 
     def decided(self, slot):
         return self.decisions.get(slot)
@@ -66,6 +67,7 @@ class Replica:
         return tuple(out)
 
     def _apply(self, slot, batch, effects):
+        self.batch_time = batch.time      # the leader's clock, for internal operations too
         for command in batch.commands:
             state, stored = self.client_table.lookup(command.client_id, command.number)
             if command.client_id in self.expired:
@@ -130,14 +132,14 @@ class Replica:
         if self.sessions.pop(client_id, None) is not None:
             self.expired.add(client_id)
             self.client_table.forget_client(client_id)
-            self.state_machine.expire(client_id)
+            self.state_machine.expire(client_id, self.batch_time)
         return OK, encode_value(None)
 
     def _cancel(self, slot, command, args):
         """The client gave up waiting on one of its parked calls (its park timeout passed)."""
         if len(args) != 1 or not isinstance(args[0], int):
             return None
-        self.state_machine.cancel(command.client_id, args[0])
+        self.state_machine.cancel(command.client_id, args[0], self.batch_time)
         return OK, encode_value(None)
 
     def reply(self, command, reply, effects):

@@ -11,6 +11,9 @@ the client catches them as themselves:
 - TypeError: an amount that is not a number.
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
+
 
 from concoord.client.proxy import ClientProxy
 

@@ -19,7 +19,9 @@ only completes the timed-out call, with a ``BrokenBarrierError`` value instead o
 and the barrier breaks when it next notices that a waiter is gone.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 BROKEN = "BrokenBarrierError: the barrier is broken"

@@ -10,6 +10,10 @@ nobody else has. Keys keep their insertion order (never a set's: string hashing 
 processes, so a set's order would differ between replicas).
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
+
+
 from concoord.client.proxy import ClientProxy
 
 

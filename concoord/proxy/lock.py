@@ -7,9 +7,10 @@ storage service can reject writes from a holder whose lock was since given to so
 A client that dies while holding the lock loses it when its session lease expires.
 """
 
-from collections import deque
-
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
+from concoord.objects._waiters import WaitQueue
 
 
 from concoord.client.proxy import ClientProxy

@@ -7,6 +7,9 @@ index on (an empty list past the end), so a reader can follow the log by remembe
 got. A negative index raises IndexError.
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
+
 
 from concoord.client.proxy import ClientProxy
 

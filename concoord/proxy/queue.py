@@ -22,7 +22,9 @@ A client that dies while waiting is forgotten; an item it was waiting to put is 
 
 from collections import deque
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 EMPTY = "get from an empty queue"

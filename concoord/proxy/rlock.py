@@ -11,7 +11,9 @@ when its session lease expires.
 Waiters are served first come, first served. ``acquire(timeout=t)`` that times out returns False.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue, park_timeout
 
 

@@ -11,7 +11,9 @@ them back when its session lease expires. A release by a session returns its own
 a session that holds none may still release (threading's signalling use): that creates a permit.
 """
 
+from concoord import readonly
 from concoord.blocking import current_caller, park, wake
+from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
 

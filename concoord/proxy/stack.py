@@ -6,6 +6,9 @@
 type, so the client catches it as itself).
 """
 
+from concoord import readonly
+from concoord.objects._state import PlainState
+
 
 from concoord.client.proxy import ClientProxy
 

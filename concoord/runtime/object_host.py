@@ -15,6 +15,7 @@ from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_v
 REINIT = "__concoordinit__"
 CALLABLE_DUNDERS = (REINIT, "__enter__", "__exit__")
 EXPIRED_HOOK = "__concoord_expired__"
+TIMEOUT_HOOK = "__concoord_timeout__"
 SNAPSHOT_HOOK, RESTORE_HOOK = "__concoord_snapshot__", "__concoord_restore__"
 DESCRIBE_LIMIT = 200
 
@@ -66,6 +67,7 @@ class ObjectHost:
     def _call(self, method, args, kwargs):
         if method == REINIT:
             self.obj = self.object_class(*args, **kwargs)
+            self._fail_all_parked("the object was re-initialised (__concoordinit__)")
             return None
         return getattr(self.obj, method)(*args, **kwargs)
 
@@ -83,14 +85,35 @@ class ObjectHost:
             reply = _raised(value) if is_error else _result("a woken call", value)
             self.wakeups.append((caller.client_id, caller.number, reply))
 
-    def cancel(self, client_id, number):
-        """The wait of a parked call timed out: complete it with its on_timeout value."""
+    def cancel(self, client_id, number, time=None):
+        """The wait of a parked call timed out: the object's ``__concoord_timeout__(caller)``
+        decides what happens (wake it with a value, make it raise, ...); without that hook the
+        call completes with its on_timeout value."""
         caller = blocking.Caller(client_id, number)
-        if caller in self.parked:
+        if caller not in self.parked:
+            return
+        hook = getattr(self.obj, TIMEOUT_HOOK, None)
+        if hook is not None:
+            self._run_hook(hook, caller, time)
+        if caller in self.parked:      # no hook, or the hook left it parked: the default
             value = self.parked.pop(caller)
             self.wakeups.append((client_id, number, _result("a timed-out call", value)))
 
-    def expire(self, client_id):
+    def _run_hook(self, hook, argument, time, caller=None):
+        try:
+            with self._executing(caller or (argument if isinstance(argument, blocking.Caller)
+                                            else None), None, time, None):
+                hook(argument)
+        except BaseException:   # a broken hook must not stop the replica
+            pass
+
+    def _fail_all_parked(self, reason):
+        """__concoordinit__ replaces the object: calls parked on the old one can never be woken."""
+        for caller in list(self.parked):
+            del self.parked[caller]
+            self.wakeups.append((caller.client_id, caller.number, _raised(RuntimeError(reason))))
+
+    def expire(self, client_id, time=None):
         """A dead client: fail its parked calls, then let the object release what it held."""
         for caller in [c for c in self.parked if c.client_id == client_id]:
             del self.parked[caller]
@@ -98,11 +121,7 @@ class ObjectHost:
                                  _raised(SessionExpired(f"session {client_id} expired"))))
         hook = getattr(self.obj, EXPIRED_HOOK, None)
         if hook is not None:
-            try:
-                with self._executing(None, None, None, None):
-                    hook(client_id)
-            except Exception:   # a broken hook must not stop the replica
-                pass
+            self._run_hook(hook, client_id, time)
 
     # ---- snapshots ------------------------------------------------------------------------------
 

@@ -34,10 +34,10 @@ class AppendLog:
     def take_wakeups(self):
         return []
 
-    def cancel(self, client_id, number):
+    def cancel(self, client_id, number, time=None):
         pass
 
-    def expire(self, client_id):
+    def expire(self, client_id, time=None):
         pass
 
 
