@@ -202,8 +202,8 @@ class ReplicaNode:
         if not self._behind() or now - self.last_catchup < self.timing.catchup_interval:
             return
         self.last_catchup = now
-        peers = set(self.configs.latest.replicas) | self.known_peers
-        peers = sorted(peers - {self.node_id})
+        # Any replica of any configuration may hold what is missing (a removed one included).
+        peers = sorted((self.configs.members()[0] | self.known_peers) - {self.node_id})
         leader = self.leader.leader_id
         if leader in peers:   # ask the leader every other time, the others in turn
             peers = [leader] + [p for p in peers if p != leader]
