@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SEEDS ?= 1000
 STEPS ?= 5000
 
-.PHONY: venv demo test test-fast sim clean
+.PHONY: venv system-deps demo test test-fast sim clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,13 @@ $(VENV)/.installed: setup.py
 
 venv: $(VENV)/.installed
 
+system-deps:
+	scripts/install-system-deps
+
 demo: venv
 	$(PY) scripts/demo.py
 
-test: venv
+test: venv system-deps
 	$(PY) -m pytest tests -q -p no:cacheprovider --timeout 300
 
 test-fast: venv
