@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.dns.cluster import Cluster, dns_port
-from tests.dns.dig import DIG
+from tests.dns.cluster import Cluster, dns_port, wait_until
+from tests.dns.dig import DIG, dig
 
 DOMAIN = "counterdomain"
 
@@ -70,6 +70,11 @@ def deployed(tmp_path_factory):
             replicas.append(made.start_replica("::1", first))
         port = dns_port()
         nameserver = made.start_nameserver(DOMAIN, first, port)
+        # Its join takes effect a few slots after it is decided, then the next poll of the
+        # view publishes it: wait for that before the read-only tests look.
+        own = f'"nameserver 127.0.0.1:{port}"'
+        wait_until(lambda: own in dig(port, DOMAIN, "TXT").data(), 10,
+                   "the nameserver to list itself")
         yield Deployed(made, replicas, [acceptor], nameserver, port)
     finally:
         made.close()
