@@ -132,7 +132,8 @@ def build_parser():
                           "its old address, and a whole-instance crash loses every write")
     acceptor.set_defaults(run=run_acceptor)
 
-    status = commands.add_parser("status", help="show a node's view of the instance")
+    status = commands.add_parser("status", help="show the instance: every node, alive or "
+                                 "not, the leader, applied slots and lag, commands per second")
     status.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.set_defaults(run=run_status)
@@ -207,13 +208,9 @@ def run_acceptor(args):
 
 
 def run_status(args):
-    from concoord.client.status import query_status
-    info = query_status(args.boot[0])
-    if args.json:
-        print(json.dumps(info, indent=2, sort_keys=True))
-    else:
-        for key in sorted(info):
-            print(f"{key:10} {info[key]}")
+    from concoord.client.instance_status import format_status, instance_status
+    view = instance_status(_resolve_bootstrap(args.boot))
+    print(json.dumps(view, indent=2, sort_keys=True) if args.json else format_status(view))
     return 0
 
 

@@ -27,6 +27,7 @@ class Replica:
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
         self.expired = set()       # clients whose session expired: their commands are refused
         self.batch_time = 0.0
+        self.commands_applied = 0      # by this replica since it started (for status)
 
     def decided(self, slot):
         return self.decisions.get(slot)
@@ -68,6 +69,7 @@ class Replica:
 
     def _apply(self, slot, batch, effects):
         self.batch_time = batch.time      # the leader's clock, for internal operations too
+        self.commands_applied += len(batch.commands)
         for command in batch.commands:
             state, stored = self.client_table.lookup(command.client_id, command.number)
             if command.client_id in self.expired:

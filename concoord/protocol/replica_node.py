@@ -241,6 +241,7 @@ class ReplicaNode:
             "node": self.node_id, "role": "replica", "state": self.leader.state,
             "leader": self.leader.leader_id, "ballot": list(self.leader.leader_ballot),
             "slot_out": self.replica.slot_out,
+            "commands_applied": self.replica.commands_applied,
             "replicas": list(config.replicas), "acceptors": list(config.acceptors),
             "nameservers": list(config.nameservers),
             "genesis": [list(c) for c in self.configs.config_for(1)],

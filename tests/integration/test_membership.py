@@ -29,3 +29,22 @@ def test_a_paused_replica_leaves_the_view_and_rejoins_when_it_resumes(counter_ha
                message="the resumed replica to rejoin")
     wait_until(lambda: follower.status()["object"] == "The counter value is 1", 30,
                message="the rejoined replica to catch up")
+
+
+def test_status_shows_every_node_alive_or_not_with_its_lag(counter_harness):
+    import json
+    h = counter_harness
+    replicas, acceptors = h.start_cluster(2, 1)
+    leader = h.leader(replicas)
+    other = next(r for r in replicas if r is not leader)
+    other.kill()
+    result = h.concoord("status", "-b", leader.address, "--json")
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    nodes = {n["address"]: n for n in view["nodes"]}
+    assert nodes[other.address]["alive"] is False
+    assert nodes[leader.address]["alive"] and nodes[leader.address]["lag"] == 0
+    assert nodes[acceptors[0].address]["role"] == "acceptor"
+    assert view["leader"] == leader.address and view["commands_per_second"] is not None
+    table = h.concoord("status", "-b", leader.address).stdout
+    assert other.address in table and "NO" in table
