@@ -8,6 +8,7 @@ moves it to another replica when needed and resends every call still waiting.
 """
 
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import secrets
@@ -365,6 +366,7 @@ class ClientProxy:
         hosts = HostList(parse_bootstrap(bootstrap), resolver)
         self._engine = _CallEngine(self._client_id, hosts, timeout, options)
         self._timeout = timeout
+        self._batch = threading.local()     # per thread: futures of an open batch()
         lease = options["session_lease"]
         self._session = SessionKeeper(self, lease) if lease else None
         engine = self._engine
@@ -376,9 +378,35 @@ class ClientProxy:
 
     def _invoke(self, method, args=(), kwargs=None):
         """Call ``method`` on the replicated object and return its result (or raise its error)."""
+        future = self._invoke_async(method, args, kwargs)
+        pending = getattr(self._batch, "futures", None)
+        if pending is not None:        # inside `with proxy.batch():` calls do not wait
+            pending.append(future)
+            return future
         # The engine settles every call by its deadline (a parked call has none: it waits for
         # its wake-up).
-        return self._invoke_async(method, args, kwargs).result()
+        return future.result()
+
+    def call_async(self, method, *args, **kwargs):
+        """Call ``method`` without waiting: a concurrent.futures.Future at once. Many calls may
+        be in flight on one connection; each still runs exactly once, in the order the
+        instance's log gives them."""
+        return self._invoke_async(method, args, kwargs)
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Inside ``with proxy.batch():`` method calls return futures at once and travel
+        together (the leader puts calls that arrive together into one log slot); leaving the
+        block waits for all of them and raises the first error."""
+        if getattr(self._batch, "futures", None) is not None:
+            raise RuntimeError("batches do not nest")
+        self._batch.futures = futures = []
+        try:
+            yield futures
+        finally:
+            self._batch.futures = None
+        for future in futures:
+            future.result()
 
     def _invoke_async(self, method, args=(), kwargs=None, internal=False):
         """Like _invoke, but return a concurrent.futures.Future at once."""
