@@ -46,6 +46,7 @@ class Leader:
         self.pending = deque()            # client commands waiting for a slot
         self.in_flight = set()            # (client id, number) pending or proposed
         self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
+        self.expected_member = False      # joined, but the view it has applied says not yet
         self.sessions = SessionTracker()
         self.progress = {}                # replica -> (durable slot, when it said so)
         self.gc_floor = 1                 # acceptors may forget slots below this
@@ -76,7 +77,11 @@ class Leader:
         """0 for the replica next in line after the leader we followed (or first, if none)."""
         replicas = sorted(self.configs.latest.replicas)
         if self.node_id not in replicas:
-            return None
+            # A replica whose join was accepted but that has not yet learnt the decisions that
+            # make it a member may have to recover them itself (phase 1 is safe for any
+            # proposer) if every replica that knew them died: it comes last in line.
+            return len(replicas) if self.expected_member else None
+        self.expected_member = False
         me = replicas.index(self.node_id)
         if self.leader_id in replicas:
             return (me - replicas.index(self.leader_id) - 1) % len(replicas)

@@ -115,12 +115,19 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
         log.info("resuming as a member of the instance recorded in %s", data_dir)
     elif bootstrap:
         _join(node_id, "replica", bootstrap)
+        _expect_membership(runner)
         log.info("joined the instance as a replica")
     if data_dir and remembered is None:
         _remember_genesis_when_complete(runner, data_dir, node_id)
     threading.Thread(target=_rejoin_when_removed, args=(runner,), daemon=True,
                      name="concoord-rejoin").start()
     return runner
+
+
+def _expect_membership(runner):
+    """The instance accepted our join: until this replica has applied it, it may still have to
+    recover the log itself if every other replica dies (see Leader._rank)."""
+    runner.call(lambda node: setattr(node.leader, "expected_member", True))
 
 
 def _rejoin_when_removed(runner, interval=2.0):
@@ -136,6 +143,7 @@ def _rejoin_when_removed(runner, interval=2.0):
         if complete and not member and peers:
             try:
                 _join(runner.node_id, "replica", peers)
+                _expect_membership(runner)
                 log.info("rejoined the instance after being removed from its view")
             except (ConcoordError, OSError) as exc:
                 log.warning("could not rejoin the instance yet: %s", exc)
