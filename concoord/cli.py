@@ -11,6 +11,8 @@ from concoord.bench import commands as bench_commands
 from concoord.deploy import commands as deploy_commands
 from concoord.dns import commands as dns_commands
 from concoord.errors import ConcoordError, ConnectionError
+from concoord.protocol.timing import Timing
+from concoord.security.flags import add_security_flags, configure_from_args
 
 EXIT_FAILURE, EXIT_USAGE = 1, 2
 
@@ -19,6 +21,14 @@ BOOT_HELP = ("comma-separated ip:port list of running nodes to join through "
              "concoord nameserver serves it (its SRV record lists the replicas; set "
              "CONCOORD_NAMESERVER=host:port to ask a given nameserver)")
 PORT_HELP = "TCP port to listen on (default: a free port chosen at random in 14000-15000)"
+TIMING_FLAGS = [
+    ("--heartbeat", "heartbeat_interval", "how often the leader tells the others it is alive"),
+    ("--election-timeout", "election_timeout",
+     "leader silence after which the next replica in line takes over"),
+    ("--lease", "lease", "read lease of the leader: reads within it need no log slot"),
+    ("--dead-after", "dead_after",
+     "a replica silent this long is removed from the view (it rejoins when back)"),
+]
 ADDR_HELP = ("address to bind and to advertise to the other nodes (default 127.0.0.1; use this "
              "host's reachable IP address when nodes run on several hosts)")
 
@@ -37,6 +47,52 @@ def _add_node_flags(parser):
     parser.add_argument("-p", "--port", type=_port, help=PORT_HELP)
     parser.add_argument("-d", "--debug", action="store_true", help="log every protocol event")
     add_logger_flag(parser)
+    add_security_flags(parser)
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-connections", type=_positive_int, default=1024,
+                        help="connections this node accepts at once; more are closed "
+                        "(default 1024)")
+    limits.add_argument("--max-in-flight", type=_positive_int, default=10000,
+                        help="unanswered requests one client connection may have; a client "
+                        "sending more is disconnected (default 10000)")
+
+
+def _add_timing_flags(parser):
+    defaults = Timing()
+    group = parser.add_argument_group(
+        "timeouts", "In seconds; checked against each other at start.")
+    for flag, field, text in TIMING_FLAGS:
+        group.add_argument(flag, dest=field, type=_positive_float,
+                           default=getattr(defaults, field),
+                           help=f"{text} (default {getattr(defaults, field):g})")
+
+
+def _timing(args):
+    timing = Timing(**{field: getattr(args, field) for _, field, _ in TIMING_FLAGS})
+    problems = timing.validate()
+    if problems:
+        raise ConcoordError("bad timeouts: " + "; ".join(problems))
+    return timing
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be positive")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
+    return value
 
 
 def add_logger_flag(parser):
@@ -118,6 +174,7 @@ def build_parser():
                          "and the instance's initial configuration, so that restarted with it "
                          "(even after the whole instance stopped) it resumes as the same member "
                          "and rebuilds the object from the log")
+    _add_timing_flags(replica)
     replica.set_defaults(run=run_replica)
 
     acceptor = commands.add_parser("acceptor", help="start an acceptor",
@@ -136,7 +193,14 @@ def build_parser():
                                  "not, the leader, applied slots and lag, commands per second")
     status.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_security_flags(status)
     status.set_defaults(run=run_status)
+
+    secret = commands.add_parser("secret", help="make a new shared secret for an instance",
+                                 description="Print a new random shared secret, or write it to "
+                                 "FILE (readable by its owner only) for --secret-file.")
+    secret.add_argument("-o", "--output", metavar="FILE", help="write the secret to FILE")
+    secret.set_defaults(run=run_secret)
 
     for package_commands in (dns_commands, deploy_commands, bench_commands):
         package_commands.add_commands(commands)
@@ -181,7 +245,7 @@ def run_replica(args):
     object_class = _load_object(args)
     handler = attach_logger(args, "replica")
     runner = start_replica(object_class, args.addr, args.port, _resolve_bootstrap(args.boot),
-                           args.data_dir)
+                           args.data_dir, _timing(args), _limits(args))
     if handler is not None:
         handler.node_id = runner.node_id
     dns = None
@@ -200,10 +264,29 @@ def run_acceptor(args):
     from concoord.runtime.launch import serve_until_signalled, start_acceptor
     _configure_logging(args.debug)
     handler = attach_logger(args, "acceptor")
-    runner = start_acceptor(args.addr, args.port, _resolve_bootstrap(args.boot), args.data_dir)
+    runner = start_acceptor(args.addr, args.port, _resolve_bootstrap(args.boot), args.data_dir,
+                            _limits(args))
     if handler is not None:
         handler.node_id = runner.node_id
     serve_until_signalled(runner)
+    return 0
+
+
+def _limits(args):
+    from concoord.runtime.launch import Limits
+    return Limits(args.max_connections, args.max_in_flight)
+
+
+def run_secret(args):
+    from concoord.security.secret import generate_secret
+    secret = generate_secret()
+    if not args.output:
+        print(secret)
+        return 0
+    descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as f:
+        f.write(secret + "\n")
+    print(f"wrote a new secret to {args.output}")
     return 0
 
 
@@ -217,6 +300,7 @@ def run_status(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
+        configure_from_args(args)
         return args.run(args)
     except ConnectionError as exc:        # the network or the instance: not a usage error
         print(f"concoord {args.command}: error: {exc}", file=sys.stderr)

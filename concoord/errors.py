@@ -31,3 +31,8 @@ class RemoteError(ConcoordError):
 
 class ObjectLoadError(ConcoordError):
     """A user's object file or class could not be loaded or is not acceptable."""
+
+
+class AuthenticationError(ConnectionError):
+    """A peer did not prove knowledge of the instance's shared secret, or TLS verification of
+    a peer failed; the connection is closed before any message is exchanged."""

@@ -6,7 +6,9 @@ import socket
 import threading
 import time
 
-from concoord.errors import WireError
+from concoord import security
+from concoord.errors import AuthenticationError, WireError
+from concoord.security.handshake import is_challenge
 from concoord.runtime.ports import set_nodelay, shutdown_quietly, split_address
 from concoord.wire.codec import FrameReader
 
@@ -44,7 +46,8 @@ class ReplicaConnection:
     """One TCP connection from a client to a replica.
 
     Every message read is handed to ``on_message(conn, msg)`` from the reader thread;
-    ``on_closed(conn, reason)`` is called once when the connection ends for any reason.
+    ``on_closed(conn, reason)`` is called once when the connection ends for any reason (an
+    AuthenticationError if the replica turned out to want a secret this client does not have).
     ``last_received`` (monotonic) is when the replica last showed any sign of life.
     """
 
@@ -64,11 +67,16 @@ class ReplicaConnection:
         return f"<ReplicaConnection to {self.address}{' closed' if self.closed else ''}>"
 
     @classmethod
-    def open(cls, address, timeout, on_message, on_closed):
-        """Connect (OSError on failure) and start reading."""
+    def open(cls, address, timeout, on_message, on_closed, settings=None, role=security.CLIENT):
+        """Connect and authenticate as ``settings`` say (OSError or AuthenticationError on
+        failure), then start reading."""
         sock = socket.create_connection(split_address(address), timeout=timeout)
-        sock.settimeout(None)
         set_nodelay(sock)
+        try:
+            sock = (settings or security.current()).connected(sock, role)
+        except BaseException:
+            sock.close()
+            raise
         conn = cls(address, sock, on_message, on_closed)
         conn._reader.start()
         return conn
@@ -98,11 +106,18 @@ class ReplicaConnection:
     def _read_loop(self):
         reader = FrameReader()
         reason = "closed by the replica"
+        first = True
         try:
             while True:
                 data = self._sock.recv(RECV_SIZE)
                 if not data:
                     break
+                if first and is_challenge(data):
+                    reason = AuthenticationError(
+                        f"authentication failed: {self.address} requires the instance's secret "
+                        "(pass secret= to the proxy or set CONCOORD_SECRET)")
+                    break
+                first = False
                 self.last_received = time.monotonic()
                 for msg in reader.feed(data):
                     self._on_message(self, msg)

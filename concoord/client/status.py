@@ -3,7 +3,9 @@
 import secrets
 import socket
 
-from concoord.errors import ConnectionError, WireError
+from concoord import security
+from concoord.errors import AuthenticationError, ConnectionError, WireError
+from concoord.security.handshake import is_challenge
 from concoord.runtime.ports import split_address
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import StatusReply, StatusRequest
@@ -16,19 +18,28 @@ def query_status(address, timeout=2.0):
     except ValueError as exc:
         raise ConnectionError(f"{address!r} is not host:port ({exc})") from None
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            sock = security.current().connected(raw, security.CLIENT)
+            sock.settimeout(timeout)
             sock.sendall(encode_frame(StatusRequest("status-" + secrets.token_hex(4))))
             return _read_status(sock)
+    except AuthenticationError as exc:
+        raise AuthenticationError(f"no status from {address}: {exc}") from None
     except (OSError, WireError) as exc:
         raise ConnectionError(f"no status from {address}: {exc}") from None
 
 
 def _read_status(sock):
     reader = FrameReader()
+    first = True
     while True:
         data = sock.recv(65536)
         if not data:
             raise ConnectionError("the node closed the connection without answering")
+        if first and is_challenge(data):
+            raise AuthenticationError("authentication failed: the node requires the instance's "
+                                      "secret (--secret-file or CONCOORD_SECRET)")
+        first = False
         for msg in reader.feed(data):
             if isinstance(msg, StatusReply):
                 return msg.info

@@ -41,8 +41,9 @@ def fixed_object(object_file, class_name):
 
 
 def addnode(settings, node_type, domain, object_file, class_name, boot_text, host_text,
-            out=say):
-    """Start one node of ``node_type`` (1, 2 or 3) on ``host_text``; the node's address."""
+            out=say, secret=None):
+    """Start one node of ``node_type`` (1, 2 or 3) on ``host_text``; the node's address.
+    ``secret``: the instance's shared secret (bytes), uploaded for the new node."""
     role = NODE_TYPES[node_type]
     if role == "replica" and not (object_file and class_name):
         raise DeployError("a replica needs the object: give -f FILE -c CLASS")
@@ -53,9 +54,10 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
     replicas = list(view["replicas"])
     object_data = fixed_object(object_file, class_name) if object_file else None
     object_name = os.path.basename(object_file) if object_file else None
-    instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger)
+    instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger,
+                        secret=secret is not None)
     host = parse_host(host_text).with_defaults(settings.ssh_user, settings.ssh_port)
-    with Deployment(settings, instance, object_data, out) as deployment:
+    with Deployment(settings, instance, object_data, out, secret) as deployment:
         prepared = deployment.prepare(host)
         if role == "nameserver":
             check_dns_port(prepared, settings.remote_python, settings.dns_port)

@@ -3,11 +3,13 @@ initialize, addnode, logdaemon and bundle. Argument parsing only; the work is do
 (imported when the command runs, so that other commands never load paramiko)."""
 
 import argparse
+import os
 import signal
 import sys
 import textwrap
 
 from concoord.deploy import settings as settings_module
+from concoord.deploy.errors import DeployError
 
 SSH_FLAGS = ("ssh_user", "ssh_key", "ssh_port", "known_hosts", "accept_new_host_keys",
              "remote_python", "remote_dir", "dns_port", "join_timeout", "logger")
@@ -83,6 +85,11 @@ def _add_initialize(commands):
     parser.add_argument("-n", "--nameservers", type=_positive_int, default=0,
                         help="number of DNS nameservers (default 0)")
     parser.add_argument("--hosts", metavar="FILE", help=HOST_FILE_HELP)
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--secret-file", metavar="FILE", help="the shared secret to give the "
+                        "nodes (default: a new one, written to DOMAIN.secret here)")
+    secret.add_argument("--no-secret", action="store_true", help="start the nodes without a "
+                        "secret: anyone who reaches their ports can join or reconfigure them")
     _add_ssh_flags(parser)
     parser.set_defaults(run=run_initialize)
 
@@ -102,6 +109,9 @@ def _add_addnode(commands):
                         help="ip:port[,ip:port...] of running nodes, or the instance's domain")
     parser.add_argument("--host", required=True,
                         help="where to start it: host, user@host, host:port or user@host:port")
+    parser.add_argument("--secret-file", metavar="FILE", help="the instance's shared secret "
+                        "(default: $CONCOORD_SECRET or $CONCOORD_SECRET_FILE; none: the "
+                        "instance has no secret)")
     _add_ssh_flags(parser)
     parser.set_defaults(run=run_addnode)
 
@@ -159,7 +169,6 @@ def _require_paramiko():
     try:
         import paramiko  # noqa: F401
     except ImportError:
-        from concoord.deploy.errors import DeployError
         raise DeployError("deploying over SSH needs paramiko (pip install paramiko)") from None
 
 
@@ -167,7 +176,6 @@ def _deploying(run):
     """A run function for a deploying command: paramiko needed, SIGTERM rolls back, and a
     failed deployment (a host, the network) exits 1, not 2 as a usage error would."""
     def wrapper(args):
-        from concoord.deploy.errors import DeployError
         try:
             _require_paramiko()
             _roll_back_on_sigterm()
@@ -184,14 +192,44 @@ def run_initialize(args):
     from concoord.deploy.initialize import initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
-    initialize(settings, args.domain, args.objectfile, args.classname, counts)
+    secret = None if args.no_secret else _instance_secret(args)
+    initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret)
 
 
 @_deploying
 def run_addnode(args):
     from concoord.deploy.addnode import addnode
+    secret = _use_secret(args.secret_file)
     addnode(_settings(args), args.type, args.domain, args.objectfile, args.classname,
-            args.boot, args.host)
+            args.boot, args.host, secret=secret)
+
+
+def _instance_secret(args):
+    """The secret for a new instance: --secret-file, else a new one saved as DOMAIN.secret."""
+    if args.secret_file:
+        return _use_secret(args.secret_file)
+    from concoord.security.secret import generate_secret
+    path = f"{args.domain}.secret"
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise DeployError(f"{path} exists: pass --secret-file {path} to use it again, or "
+                          "remove it") from None
+    secret = generate_secret()
+    with os.fdopen(descriptor, "w") as f:
+        f.write(secret + "\n")
+    print(f"secret: {os.path.abspath(path)} (clients and nodes need it: "
+          f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
+    return _use_secret(path)
+
+
+def _use_secret(path):
+    """Read the secret (from ``path``, else the environment) and make this process use it."""
+    from concoord import security
+    from concoord.security.secret import read_secret_file
+    settings = security.current() if path is None else security.Security(read_secret_file(path))
+    security.configure(settings)
+    return settings.secret
 
 
 def run_logdaemon(args):

@@ -12,7 +12,7 @@ import threading
 from concoord.deploy.bundle import build_bundle
 from concoord.deploy.errors import DeployError
 from concoord.deploy.join import NodeFailed, wait_joined
-from concoord.deploy.nodes import pick_port, start_node, stop_node
+from concoord.deploy.nodes import SECRET_FILE, pick_port, start_node, stop_node
 from concoord.deploy.remote import prepare_host
 from concoord.deploy.ssh import SshSession
 
@@ -44,8 +44,10 @@ def interrupts_held():
 
 
 class Deployment:
-    def __init__(self, settings, instance, object_data, out=say):
+    def __init__(self, settings, instance, object_data, out=say, secret=None):
+        """``secret`` (bytes) is uploaded to every host when ``instance.secret`` is set."""
         self.settings = settings
+        self.secret = secret
         self.instance = instance
         self.object_data = object_data
         self.out = out
@@ -72,6 +74,8 @@ class Deployment:
         prepared = prepare_host(session, self.settings,
                                 self.settings.work_dir(self.instance.domain),
                                 self.instance.object_name, self.object_data, self.server_bundle)
+        if self.instance.secret:
+            session.upload(self.secret + b"\n", f"{prepared.work_dir}/{SECRET_FILE}", mode=0o600)
         self.out(f"host {host}: {prepared.description}; work directory {prepared.work_dir}")
         return prepared
 

@@ -64,8 +64,9 @@ def concoordify_object(object_file, class_name):
         return stream.read(), proxy_path
 
 
-def initialize(settings, domain, object_file, class_name, counts, out=say):
-    """Deploy ``counts`` = (replicas, acceptors, nameservers); the bootstrap list."""
+def initialize(settings, domain, object_file, class_name, counts, out=say, secret=None):
+    """Deploy ``counts`` = (replicas, acceptors, nameservers); the bootstrap list. With
+    ``secret`` (bytes) every node gets it and refuses connections that do not prove it."""
     _check_counts(*counts)
     if not settings.hosts_file:
         raise DeployError("name the hosts to deploy on with --hosts FILE (or [deploy] hosts "
@@ -73,10 +74,10 @@ def initialize(settings, domain, object_file, class_name, counts, out=say):
     hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
              for h in read_host_file(settings.hosts_file)]
     instance = Instance(domain, os.path.basename(object_file), class_name, settings.dns_port,
-                        settings.logger)
+                        settings.logger, secret=secret is not None)
     object_data, proxy_path = concoordify_object(object_file, class_name)
     plan = plan_hosts(*counts, len(hosts))
-    with Deployment(settings, instance, object_data, out) as deployment:
+    with Deployment(settings, instance, object_data, out, secret) as deployment:
         prepared = prepare_all(deployment, hosts)  # every host, before any node starts
         for index in sorted(set(plan["nameserver"])):
             check_dns_port(prepared[index], settings.remote_python, settings.dns_port)

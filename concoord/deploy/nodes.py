@@ -16,6 +16,7 @@ from concoord.deploy.errors import DeployError, host_error
 from concoord.runtime.ports import PORT_RANGE, format_address
 
 ROLES = ("replica", "acceptor", "nameserver")
+SECRET_FILE = "secret"      # in each host's work directory, readable by its owner only
 # A node is orphaned once its shell exits; until an init process reaps it, a dead node is a
 # zombie that `kill -0` still finds, so "alive" also means "not in state Z" where /proc exists.
 ALIVE = "{{ kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status; }}"
@@ -32,6 +33,7 @@ class Instance:
     class_name: str
     dns_port: int = 53
     logger: str = None      # host:port of a `concoord logdaemon`
+    secret: bool = False    # nodes prove the instance's secret, uploaded as SECRET_FILE
 
     def __post_init__(self):
         # The domain names the remote work directory too: no "/" or ".." may slip in.
@@ -74,6 +76,8 @@ def node_argv(prepared, instance, role, port, boot):
         argv += ["-b", ",".join(boot)]
     if instance.logger:
         argv += ["-l", instance.logger]
+    if instance.secret:
+        argv += ["--secret-file", SECRET_FILE]      # nodes start in the work directory
     return argv
 
 

@@ -4,6 +4,7 @@ import argparse
 import logging
 
 from concoord.errors import ConcoordError
+from concoord.security.flags import add_security_flags
 
 DEFAULT_DNS_PORT = 53
 DEFAULT_TTL = 5
@@ -44,6 +45,7 @@ def add_commands(commands):
     parser.add_argument("-d", "--debug", action="store_true", help="log every view change")
     parser.add_argument("-l", "--logger", metavar="HOST:PORT",
                         help="also send this node's log lines to a `concoord logdaemon`")
+    add_security_flags(parser)      # it reads the view from the replicas
     parser.set_defaults(run=run_nameserver)
 
 

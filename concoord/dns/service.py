@@ -8,6 +8,7 @@ ordinary commands through the log, sent like any client's.
 import logging
 import threading
 
+from concoord import security
 from concoord.client.proxy import ClientProxy
 from concoord.dns.server import DnsServer
 from concoord.dns.view import POLL_INTERVAL, ViewFollower
@@ -90,7 +91,7 @@ class DnsService:
 
 
 def _membership_call(replicas, method, args, timeout):
-    proxy = ClientProxy(list(replicas), timeout=timeout)
+    proxy = ClientProxy(list(replicas), timeout=timeout, role=security.NODE)
     try:
         return proxy._invoke(method, args, {})
     except RuntimeError as exc:   # the replicas rejected the command (it came back as itself)

@@ -25,6 +25,9 @@ FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
 FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)   # applied decisions kept to catch peers up without a snapshot
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
 CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
+# Of those, the ones that change who is in the instance: when the instance has a secret, only
+# connections that authenticated as nodes may send them (see concoord.runtime.admission).
+NODE_ONLY = ("@join", "@remove")
 
 
 class ReplicaNode:

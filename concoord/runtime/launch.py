@@ -7,7 +7,9 @@ import os
 import signal
 import threading
 import time
+from typing import NamedTuple
 
+from concoord import security
 from concoord.client.proxy import ClientProxy
 from concoord.client.status import query_status
 from concoord.errors import ConcoordError, ConnectionError
@@ -19,7 +21,8 @@ from concoord.runtime.node import NodeRunner
 from concoord.runtime.object_host import ObjectHost
 from concoord.runtime.ports import bind_listener
 from concoord.runtime.snapshot_store import SnapshotStore
-from concoord.runtime.transport import Transport
+from concoord.runtime.node import MAX_IN_FLIGHT
+from concoord.runtime.transport import MAX_CONNECTIONS, Transport
 from concoord.wire.types import Configuration
 
 log = logging.getLogger("concoord.launch")
@@ -28,14 +31,23 @@ IDENTITY_FILE = "node-id"
 GENESIS_FILE = "genesis.json"
 
 
+class Limits(NamedTuple):
+    """What one node accepts: connections at once, and unanswered requests per connection."""
+    max_connections: int = MAX_CONNECTIONS
+    max_in_flight: int = MAX_IN_FLIGHT
+
+
 def _listen(addr, port):
     listener = bind_listener(addr, port)
     node_id = f"{addr}:{listener.getsockname()[1]}"
     return listener, node_id
 
 
-def _transport_factory(listener):
-    return lambda on_message, on_disconnect: Transport(listener, on_message, on_disconnect)
+def _runner(node_id, node, listener, limits, **stores):
+    def transport(on_message, on_disconnect):
+        return Transport(listener, on_message, on_disconnect,
+                         max_connections=limits.max_connections)
+    return NodeRunner(node_id, node, transport, max_in_flight=limits.max_in_flight, **stores)
 
 
 def _bootstrap_status(bootstrap):
@@ -71,7 +83,7 @@ def _final_genesis_status(bootstrap):
 def _join(node_id, role, bootstrap):
     """Ask the instance to add this node; returns the configuration it answered with."""
     replicas = _bootstrap_replicas(bootstrap)
-    proxy = ClientProxy(replicas, timeout=JOIN_TIMEOUT)
+    proxy = ClientProxy(replicas, timeout=JOIN_TIMEOUT, role=security.NODE)
     try:
         return proxy._invoke("@join", (role, node_id), {})
     finally:
@@ -84,7 +96,8 @@ def _bootstrap_replicas(bootstrap):
     return [address] + [r for r in status.get("replicas", []) if r != address]
 
 
-def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing()):
+def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing(),
+                  limits=Limits()):
     """With ``data_dir`` a restarted replica resumes as the same member: it rebuilds the object
     by replaying the log from the instance's initial configuration (peers or acceptors)."""
     remembered = _remembered_genesis(data_dir)
@@ -108,7 +121,7 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
     if data_dir:
         snapshots = SnapshotStore(data_dir)
         snapshots.restore(node)
-    runner = NodeRunner(node_id, node, _transport_factory(listener), snapshots=snapshots)
+    runner = _runner(node_id, node, listener, limits, snapshots=snapshots)
     runner.start()
     print(f"concoord replica {node_id} serving {object_class.__name__}", flush=True)
     if remembered is not None:
@@ -179,7 +192,7 @@ def _remember_genesis_when_complete(runner, data_dir, node_id):
     threading.Thread(target=watch, name="concoord-genesis", daemon=True).start()
 
 
-def start_acceptor(addr, port, bootstrap, data_dir=None):
+def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
     """With ``data_dir`` the acceptor keeps its promises on disk and, restarted with the same
     directory (and address), resumes as the same member without joining again."""
     storage = records = None
@@ -193,7 +206,7 @@ def start_acceptor(addr, port, bootstrap, data_dir=None):
     if storage is not None:
         storage.live_records = node.live_records
         _remember_identity(data_dir, node_id)
-    runner = NodeRunner(node_id, node, _transport_factory(listener), storage)
+    runner = _runner(node_id, node, listener, limits, storage=storage)
     runner.start()
     print(f"concoord acceptor {node_id}", flush=True)
     if records:

@@ -11,17 +11,24 @@ import threading
 import time
 
 from concoord.protocol.effects import Effects
-from concoord.wire.messages import ClientRequest, StatusReply, StatusRequest
+from concoord.runtime.admission import DISCONNECT, REFUSE, Admission
+from concoord.wire.messages import REJECTED, ClientReply, ClientRequest, StatusReply, StatusRequest
+from concoord.wire.values import ExceptionValue, encode_value
 
 TICK_INTERVAL = 0.005
 MAX_DRAIN = 4096     # messages handled between two looks at the clock
+MAX_IN_FLIGHT = 10000
+NODES_ONLY = encode_value(ExceptionValue(
+    "PermissionError", ["only the instance's own nodes may change its membership"]))
 
 log = logging.getLogger("concoord.node")
 
 
 class NodeRunner:
-    def __init__(self, node_id, protocol_node, transport_factory, storage=None, snapshots=None):
+    def __init__(self, node_id, protocol_node, transport_factory, storage=None, snapshots=None,
+                 max_in_flight=MAX_IN_FLIGHT):
         self.node_id = node_id
+        self.admission = Admission(max_in_flight)
         self.node = protocol_node
         self.storage = storage
         self.snapshots = snapshots
@@ -100,6 +107,8 @@ class NodeRunner:
                 msg()           # a call() from another thread
             elif msg is None:
                 self._forget(conn)
+            elif not self._admitted(conn, msg):
+                return
             elif isinstance(msg, StatusRequest):
                 conn.send(StatusReply(self.node_id, self.node.status()))
             else:
@@ -113,7 +122,20 @@ class NodeRunner:
             self.stopping.set()
             raise
 
+    def _admitted(self, conn, msg):
+        if conn.closed:     # disconnected earlier in this batch: the rest of its input is void
+            return False
+        verdict = self.admission.check(conn, msg)
+        if verdict == DISCONNECT:
+            conn.close()
+        elif verdict == REFUSE:
+            command = msg.command
+            conn.send(ClientReply(self.node_id, command.client_id, command.number, REJECTED,
+                                  NODES_ONLY, None))
+        return verdict not in (DISCONNECT, REFUSE)
+
     def _forget(self, conn):
+        self.admission.forget(conn)
         for client_id in [c for c, known in self.clients.items() if known is conn]:
             del self.clients[client_id]
 
@@ -135,5 +157,8 @@ class NodeRunner:
             index = end
         for reply in effects.replies:
             conn = self.clients.get(reply.client_id)
-            if conn is not None and not conn.send(reply):
+            if conn is None:
+                continue
+            self.admission.answered(conn, reply)
+            if not conn.send(reply):
                 self._forget(conn)

@@ -5,6 +5,10 @@ append an encoded frame to the socket's outbox and the writer thread drains ever
 one ``sendall`` (so a burst of small messages costs one syscall, not one each). Links to peers
 connect and reconnect on their own and drop messages while the peer is unreachable: the protocol
 above retransmits, and a caller must never block on a dead or stopped peer.
+
+When the process has a shared secret or TLS (concoord.security), every accepted connection
+completes that handshake, in its reader thread, before any of its messages is delivered; its
+``role`` then says whether the peer proved to be a node or a client.
 """
 
 import collections
@@ -14,7 +18,8 @@ import socket
 import threading
 import time
 
-from concoord.errors import WireError
+from concoord import security
+from concoord.errors import AuthenticationError, WireError
 from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
 from concoord.wire.codec import MAX_FRAME, FrameReader, encode_frame
 
@@ -23,6 +28,7 @@ log = logging.getLogger("concoord.transport")
 WRITE_CHUNK = 256 << 10       # bytes coalesced into one sendall
 RECV_SIZE = 256 << 10
 OUTBOX_LIMIT = 64 << 20       # an inbound peer with more than this queued is a slow reader
+MAX_CONNECTIONS = 1024        # accepted connections per node; more are closed at once
 CONNECT_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 0.5
 JOIN_TIMEOUT = 0.5
@@ -93,13 +99,13 @@ class InboundConnection:
         self._outbox = _Outbox(transport.outbox_limit)
         self._close_lock = threading.Lock()
         self.closed = False
+        self.role = None          # security.NODE or security.CLIENT once authenticated
         self._reader = self._writer = None
 
     def __repr__(self):
         return f"<InboundConnection from {self.peer}{' closed' if self.closed else ''}>"
 
     def start(self):
-        self._writer = _spawn(self._write_loop, f"concoord-write-{self.peer}")
         self._reader = _spawn(self._read_loop, f"concoord-read-{self.peer}")
 
     def send(self, msg):
@@ -131,9 +137,22 @@ class InboundConnection:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
 
+    def _secure(self):
+        """The handshake, if any; False if the peer failed it (the connection is then closed)."""
+        try:
+            self._sock, self.role = self._transport.security.accepted(self._sock)
+        except (AuthenticationError, OSError) as exc:
+            if not self.closed:
+                log.warning("refused connection from %s: %s", self.peer, exc)
+            return False
+        return True
+
     def _read_loop(self):
         reader = FrameReader(self._transport.max_frame)
         try:
+            if not self._secure():
+                return
+            self._writer = _spawn(self._write_loop, f"concoord-write-{self.peer}")
             while not self.closed:
                 data = self._sock.recv(RECV_SIZE)
                 if not data:
@@ -152,7 +171,8 @@ class InboundConnection:
             self.close()
             # The fd is closed only once the writer is done with it, so that no thread can ever
             # touch a descriptor number the OS has already handed to a new socket.
-            self._writer.join()
+            if self._writer is not None:
+                self._writer.join()
             self._sock.close()
 
     def _write_loop(self):
@@ -175,8 +195,9 @@ class OutboundLink:
     Nothing is ever read: the peer answers over its own link to our listener.
     """
 
-    def __init__(self, peer, limit=OUTBOX_LIMIT):
+    def __init__(self, peer, limit=OUTBOX_LIMIT, settings=None):
         self.peer = peer
+        self._security = settings or security.current()
         self._address = split_address(peer)
         self._outbox = _Outbox(limit)
         self._stop = threading.Event()
@@ -229,8 +250,13 @@ class OutboundLink:
         except OSError as exc:
             log.debug("cannot connect to %s: %s", self.peer, exc)
             return False
-        sock.settimeout(None)
         set_nodelay(sock)
+        try:
+            sock = self._security.connected(sock, security.NODE)
+        except (AuthenticationError, OSError) as exc:
+            log.warning("cannot connect to %s: %s", self.peer, exc)
+            sock.close()
+            return False
         self._sock = sock
         if self._stop.is_set():  # close() ran while we were connecting and could not see sock
             shutdown_quietly(sock)
@@ -243,6 +269,8 @@ class OutboundLink:
         One non-blocking recv per coalesced write is cheap and saves the first batch after a
         peer restart, which would otherwise vanish into the old connection.
         """
+        if hasattr(self._sock, "closed_by_peer"):   # a TLS stream: its bytes are not ours to drop
+            return self._sock.closed_by_peer()
         try:
             return not self._sock.recv(4096, socket.MSG_DONTWAIT)  # any data is discarded
         except BlockingIOError:
@@ -278,12 +306,15 @@ class Transport:
     message; ``on_disconnect(conn)`` once when an accepted connection closes (not during close()).
     """
 
-    def __init__(self, listener_socket, on_message, on_disconnect=None, max_frame=MAX_FRAME):
+    def __init__(self, listener_socket, on_message, on_disconnect=None, max_frame=MAX_FRAME,
+                 settings=None, max_connections=MAX_CONNECTIONS):
         self._listener = listener_socket
         self._on_message = on_message
         self._on_disconnect = on_disconnect
         self.max_frame = max_frame
         self.outbox_limit = OUTBOX_LIMIT
+        self.security = settings or security.current()
+        self.max_connections = max_connections
         self._address = format_address(listener_socket.getsockname())
         self._lock = threading.Lock()
         self._links = {}
@@ -340,7 +371,8 @@ class Transport:
                 if link is None:
                     if self._closed:
                         return _DEAD_LINK
-                    link = self._links[peer] = OutboundLink(peer, self.outbox_limit)
+                    link = self._links[peer] = OutboundLink(peer, self.outbox_limit,
+                                                            self.security)
         return link
 
     def _accept_loop(self):
@@ -375,8 +407,12 @@ class Transport:
             sock.close()
             return
         with self._lock:
-            if self._closed:
+            full = len(self._connections) >= self.max_connections
+            if self._closed or full:
                 sock.close()
+                if full:
+                    log.warning("refused connection from %s: already %d connections",
+                                conn.peer, self.max_connections)
                 return
             self._connections.add(conn)
         conn.start()

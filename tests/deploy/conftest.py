@@ -49,6 +49,7 @@ class DeployArea:
         self.host_file.write_text("# the test's pretend hosts\n" + ssh_hosts.host_lines())
         self.known_hosts = tmp_path / "known_hosts"
         self.known_hosts.write_text(ssh_hosts.known_hosts_lines())
+        self.extra_env = {}      # for every command and client (e.g. the instance's secret)
 
     def ssh_flags(self, key=None, python=sys.executable):
         return ["--ssh-key", str(key or self.hosts.client_key), "--known-hosts",
@@ -58,6 +59,7 @@ class DeployArea:
     def env(self, extra=None):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(self.dir), str(REPO)])
+        env.update(self.extra_env)
         env.update(extra or {})
         return env
 

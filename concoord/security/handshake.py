@@ -1,0 +1,79 @@
+"""Shared-secret challenge-response, run on a fresh connection before any message.
+
+    server -> client   MAGIC, server nonce (32 bytes)
+    client -> server   role (b"N" node, b"C" client), client nonce (32), client proof (32)
+    server -> client   b"\\x01", server proof (32)          or b"\\x00" and close
+
+A proof is HMAC-SHA256(secret, label + role + both nonces). Fresh nonces on both sides make a
+recorded handshake useless for another connection, the distinct labels stop a proof from being
+reflected back, and the server's proof tells a client it reached the real instance. The secret
+itself never crosses the network.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from concoord.errors import AuthenticationError
+
+MAGIC = b"CCAUTH1\n"
+NONCE = PROOF = 32
+ROLE_BYTES = {"node": b"N", "client": b"C"}
+ROLES = {code: role for role, code in ROLE_BYTES.items()}
+ACCEPTED, REFUSED = b"\x01", b"\x00"
+
+
+def _proof(secret, label, role_byte, server_nonce, client_nonce):
+    return hmac.new(secret, label + role_byte + server_nonce + client_nonce,
+                    hashlib.sha256).digest()
+
+
+def _receive(sock, size, what):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AuthenticationError(f"authentication failed: connection closed during {what}")
+        data += chunk
+    return data
+
+
+def challenge(sock, secret):
+    """Server side: make the peer prove it knows ``secret``; returns its role ("node" or
+    "client"). AuthenticationError (after telling the peer) if it cannot."""
+    server_nonce = secrets.token_bytes(NONCE)
+    sock.sendall(MAGIC + server_nonce)
+    answer = _receive(sock, 1 + NONCE + PROOF, "the challenge")
+    role_byte, client_nonce, proof = answer[:1], answer[1:1 + NONCE], answer[1 + NONCE:]
+    expected = _proof(secret, b"concoord-auth-1 client", role_byte, server_nonce, client_nonce)
+    if role_byte not in ROLES or not hmac.compare_digest(proof, expected):
+        sock.sendall(REFUSED)
+        raise AuthenticationError("authentication failed: wrong secret")
+    sock.sendall(ACCEPTED + _proof(secret, b"concoord-auth-1 server", role_byte, server_nonce,
+                                   client_nonce))
+    return ROLES[role_byte]
+
+
+def respond(sock, secret, role):
+    """Client side: answer the server's challenge as ``role`` and check the server's proof."""
+    greeting = _receive(sock, len(MAGIC) + NONCE, "the challenge")
+    if not greeting.startswith(MAGIC):
+        raise AuthenticationError("authentication failed: the node did not ask for a secret "
+                                  "(is it running without one?)")
+    server_nonce = greeting[len(MAGIC):]
+    role_byte, client_nonce = ROLE_BYTES[role], secrets.token_bytes(NONCE)
+    sock.sendall(role_byte + client_nonce + _proof(secret, b"concoord-auth-1 client", role_byte,
+                                                   server_nonce, client_nonce))
+    verdict = _receive(sock, 1, "the verdict")
+    if verdict != ACCEPTED:
+        raise AuthenticationError("authentication failed: the instance refused our secret")
+    proof = _receive(sock, PROOF, "the server's proof")
+    expected = _proof(secret, b"concoord-auth-1 server", role_byte, server_nonce, client_nonce)
+    if not hmac.compare_digest(proof, expected):
+        raise AuthenticationError("authentication failed: the node does not know the secret")
+
+
+def is_challenge(data):
+    """True if ``data``, the first bytes a node sent, start a challenge: the node wants a secret.
+    (Four bytes suffice: as a frame's length prefix they exceed any frame a node would send.)"""
+    return data[:4] == MAGIC[:4]

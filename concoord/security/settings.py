@@ -1,0 +1,111 @@
+"""The security settings of a process: one shared secret and/or TLS contexts, applied to every
+connection it opens or accepts.
+
+A node sets them once from its command line (``configure``); a program using proxies gets them
+from the environment ($CONCOORD_SECRET or $CONCOORD_SECRET_FILE) unless it passes ``secret=``
+or ``tls=`` to the proxy. Without a secret and TLS, anyone who can reach a node's port can
+join the instance and call its reconfiguration commands: fine on a trusted network only.
+"""
+
+import ssl
+import threading
+
+from concoord.errors import AuthenticationError
+from concoord.security import handshake, tls
+from concoord.security.secret import read_secret_file, secret_from_environment
+from concoord.security.tls_stream import TLSStream
+
+NODE, CLIENT = "node", "client"
+HANDSHAKE_TIMEOUT = 5.0    # a peer that stalls the handshake longer is dropped
+# In TLS 1.3 a client finishes its handshake before the server has checked the client's
+# certificate; the server's first byte tells it that check passed, so that a refused client
+# learns it at once (as an SSLError while waiting for this byte) rather than on its first call.
+TLS_READY = b"\x01"
+
+
+class Security:
+    """``secret`` (bytes or None), ``server_tls`` / ``client_tls`` (ssl.SSLContext or None)."""
+
+    def __init__(self, secret=None, server_tls=None, client_tls=None):
+        self.secret = secret
+        self.server_tls = server_tls
+        self.client_tls = client_tls
+
+    def __repr__(self):
+        return (f"<Security secret={'yes' if self.secret else 'no'} "
+                f"tls={'yes' if self.client_tls or self.server_tls else 'no'}>")
+
+    @classmethod
+    def from_files(cls, secret_file=None, tls_cert=None, tls_key=None, tls_ca=None):
+        """From command-line flags; without --secret-file, the environment's secret if any."""
+        secret = read_secret_file(secret_file) if secret_file else secret_from_environment()
+        if not (tls_cert or tls_key or tls_ca):
+            return cls(secret)
+        return cls(secret, tls.server_context(tls_cert, tls_key, tls_ca),
+                   tls.client_context(tls_cert, tls_key, tls_ca))
+
+    @property
+    def authenticates(self):
+        return self.secret is not None
+
+    def accepted(self, sock):
+        """Server side of a new connection: (socket to use, peer role). The role is NODE or
+        CLIENT when a secret is set, else None (unauthenticated). AuthenticationError if the
+        peer fails TLS or the challenge."""
+        return self._secure(sock, self._accept)
+
+    def connected(self, sock, role):
+        """Client side of a new connection to a node, as ``role``: the socket to use."""
+        return self._secure(sock, lambda s: self._connect(s, role))[0]
+
+    def _accept(self, sock):
+        if self.server_tls is not None:
+            sock = TLSStream(sock, self.server_tls, server_side=True)
+            sock.handshake()
+            sock.sendall(TLS_READY)
+        role = handshake.challenge(sock, self.secret) if self.secret else None
+        return sock, role
+
+    def _connect(self, sock, role):
+        if self.client_tls is not None:
+            sock = TLSStream(sock, self.client_tls, server_side=False)
+            sock.handshake()
+            if sock.recv(1) != TLS_READY:
+                raise AuthenticationError("TLS handshake failed: the node closed the connection")
+        if self.secret:
+            handshake.respond(sock, self.secret, role)
+        return sock, role
+
+    @staticmethod
+    def _secure(sock, step):
+        if sock.gettimeout() is None:
+            sock.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            sock, role = step(sock)
+        except ssl.SSLError as exc:
+            raise AuthenticationError(f"TLS handshake failed: {exc.reason or exc}") from None
+        except TimeoutError:
+            raise AuthenticationError("authentication failed: no answer to the handshake "
+                                      f"within {sock.gettimeout():g} s") from None
+        sock.settimeout(None)
+        return sock, role
+
+
+_lock = threading.Lock()
+_current = None
+
+
+def configure(security):
+    """Make ``security`` what this process's connections use by default."""
+    global _current
+    with _lock:
+        _current = security
+
+
+def current():
+    """The process's settings: as configured, else from the environment (read once)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Security(secret_from_environment())
+        return _current

@@ -1,0 +1,56 @@
+"""What a node accepts from a connection, by the role its peer authenticated as."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from concoord import security
+from concoord.runtime.admission import ACCEPT, DISCONNECT, REFUSE, Admission
+from concoord.wire.messages import BLOCKED, OK, Accept, ClientReply, ClientRequest, StatusRequest
+from concoord.wire.types import Ballot, Batch, Command
+
+
+class Connection(SimpleNamespace):
+    __hash__ = object.__hash__          # connections are told apart by identity
+    __eq__ = object.__eq__
+
+
+def conn(role):
+    return Connection(role=role, peer="127.0.0.1:5")
+
+
+def request(method, number=1):
+    return ClientRequest("c", Command("c", number, method, b"\x92\x90\x80"))
+
+
+ACCEPT_MSG = Accept("n", Ballot(1, "n", 1), 1, Batch(0.0, ()), 1)
+
+
+@pytest.mark.parametrize("method", ["@join", "@remove"])
+def test_membership_commands_only_from_nodes(method):
+    admission = Admission(10)
+    assert admission.check(conn(security.CLIENT), request(method)) == REFUSE
+    assert admission.check(conn(security.NODE), request(method)) == ACCEPT
+    assert admission.check(conn(None), request(method)) == ACCEPT   # no secret: all trusted
+
+
+def test_consensus_messages_from_a_client_disconnect_it():
+    admission = Admission(10)
+    assert admission.check(conn(security.CLIENT), ACCEPT_MSG) == DISCONNECT
+    assert admission.check(conn(security.NODE), ACCEPT_MSG) == ACCEPT
+    assert admission.check(conn(security.CLIENT), StatusRequest("s")) == ACCEPT
+    assert admission.check(conn(security.CLIENT), request("increment")) == ACCEPT
+
+
+def test_in_flight_limit_counts_unanswered_distinct_requests():
+    admission, client = Admission(2), conn(security.CLIENT)
+    assert admission.check(client, request("m", 1)) == ACCEPT
+    assert admission.check(client, request("m", 1)) == ACCEPT      # a resend is not a new call
+    assert admission.check(client, request("m", 2)) == ACCEPT
+    assert admission.check(client, request("m", 3)) == DISCONNECT
+    admission.answered(client, ClientReply("r", "c", 2, BLOCKED, b"", None))  # parked: waits
+    assert admission.check(client, request("m", 3)) == DISCONNECT
+    admission.answered(client, ClientReply("r", "c", 2, OK, b"", None))
+    assert admission.check(client, request("m", 3)) == ACCEPT
+    other = conn(security.CLIENT)                                 # others are unaffected
+    assert admission.check(other, request("m", 9)) == ACCEPT
