@@ -6,12 +6,15 @@ again. Each client's oldest replies are dropped beyond KEEP; a command numbered 
 dropped floor is refused as stale rather than risk running twice.
 """
 
+import heapq
+
 KEEP = 1024
 
 
 class ClientTable:
     def __init__(self):
         self._replies = {}   # client id -> {number: (status, value)}
+        self._numbers = {}   # client id -> heap of the numbers in _replies (oldest first)
         self._floor = {}     # client id -> highest number whose reply was dropped
 
     def lookup(self, client_id, number):
@@ -25,8 +28,10 @@ class ClientTable:
         replies = self._replies.setdefault(client_id, {})
         assert number not in replies, "a command is executed at most once"
         replies[number] = reply
+        numbers = self._numbers.setdefault(client_id, [])
+        heapq.heappush(numbers, number)     # not min(replies): that is O(KEEP) per command
         if len(replies) > KEEP:
-            oldest = min(replies)
+            oldest = heapq.heappop(numbers)
             del replies[oldest]
             self._floor[client_id] = max(self._floor.get(client_id, 0), oldest)
 
@@ -38,6 +43,7 @@ class ClientTable:
 
     def forget_client(self, client_id):
         self._replies.pop(client_id, None)
+        self._numbers.pop(client_id, None)
         self._floor.pop(client_id, None)
 
     def to_plain(self):
@@ -50,4 +56,5 @@ class ClientTable:
         for cid, (floor, replies) in plain.items():
             table._floor[cid] = floor
             table._replies[cid] = {n: (s, v) for n, s, v in replies}
+            table._numbers[cid] = sorted(table._replies[cid])    # a sorted list is a heap
         return table

@@ -30,6 +30,7 @@ class DiskLog:
         self.live_records = live_records   # callable: the records of the current state
         self.path = os.path.join(directory, FILE_NAME)
         self.records_in_file = 0
+        self._next_check = MIN_COMPACT_RECORDS   # file size at which to look at the state again
         self._file = None
 
     def load(self):
@@ -55,10 +56,13 @@ class DiskLog:
         self._file.flush()
         os.fsync(self._file.fileno())
         self.records_in_file += len(records)
-        if self.live_records is not None:
+        if self.live_records is not None and self.records_in_file >= self._next_check:
+            # Building the live state costs as much as the state is large: look again only
+            # once the file has grown by as much (amortised O(1) per record).
             live = self.live_records()
             if self.should_compact(len(live)):
                 self.rewrite(live)
+            self._next_check = self.records_in_file + max(MIN_COMPACT_RECORDS, len(live))
 
     def should_compact(self, live_records):
         return (self.records_in_file > MIN_COMPACT_RECORDS

@@ -1,8 +1,12 @@
 """Drives one protocol node (ReplicaNode or AcceptorNode) with real sockets and a real clock.
 
-One protocol thread owns the node: reader threads put (connection, message) pairs into its
-inbox; it handles them and timer ticks in order, so protocol code needs no locks. Effects are
+Reader threads put (connection, message) pairs into the node's inbox. Whichever thread holds
+the node's lock handles the inbox: a reader that has just delivered messages takes the lock if
+it is free and handles them itself (no thread switch on the latency-critical path), otherwise
+the holder handles them before it lets go; a timer thread takes the lock for ticks. Only one
+thread at a time ever touches the protocol node, so protocol code needs no locks. Effects are
 carried out in the order the protocol requires: persist, then send, then reply to clients.
+Everything taken from the inbox at once is one batch, persisted with one fsync (group commit).
 """
 
 import logging
@@ -34,9 +38,11 @@ class NodeRunner:
         self.snapshots = snapshots
         self.inbox = queue.SimpleQueue()
         self.clients = {}          # client id -> connection its requests arrived on
-        self.transport = transport_factory(self._on_message, self._on_disconnect)
+        self.transport = transport_factory(self._on_message, self._on_disconnect, self._pump)
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="concoord-protocol", daemon=True)
+        self._owner = threading.Lock()     # held by the thread handling the node
+        self._next_tick = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name="concoord-timer", daemon=True)
 
     def start(self):
         self.transport.start()
@@ -44,16 +50,17 @@ class NodeRunner:
 
     def stop(self):
         self.stopping.set()
-        self.inbox.put(None)
         self.thread.join(2.0)
         self.transport.close()
-        if self.storage is not None:
-            self.storage.close()
+        with self._owner:       # whoever is handling a batch finishes it first
+            if self.storage is not None:
+                self.storage.close()
 
     def call(self, function):
-        """Run ``function(node)`` on the protocol thread (for status and joins from outside)."""
+        """Run ``function(node)`` while holding the node (for status and joins from outside)."""
         done = queue.SimpleQueue()
         self.inbox.put((None, lambda: done.put(function(self.node))))
+        self._pump()
         return done.get()
 
     # ---- transport callbacks (reader threads) -------------------------------------------------
@@ -63,43 +70,52 @@ class NodeRunner:
 
     def _on_disconnect(self, conn):
         self.inbox.put((conn, None))
+        self._pump()
 
-    # ---- the protocol thread --------------------------------------------------------------------
+    # ---- handling the node ------------------------------------------------------------------------
+
+    def _pump(self, conn=None):  # also on_read(conn)
+        """Handle the inbox now, unless another thread is doing so: that one re-checks the
+        inbox after letting go of the node, so nothing put before this call waits for a tick."""
+        while not self.inbox.empty() and not self.stopping.is_set():
+            if not self._owner.acquire(blocking=False):
+                return
+            try:
+                self._handle(self._take_batch())
+            finally:
+                self._owner.release()
 
     def _run(self):
-        next_tick = time.monotonic()
-        while not self.stopping.is_set():
-            batch = self._take_batch(max(0.0, next_tick - time.monotonic()))
-            if batch is None:
-                return
-            effects = Effects()
-            for conn, msg in batch:
-                self._dispatch(conn, msg, effects)
-            now = time.monotonic()
-            if now >= next_tick:
-                next_tick = now + TICK_INTERVAL
-                effects.extend(self.node.tick(now))
-            self._carry_out(effects)
-            if self.snapshots is not None:
-                self.snapshots.maybe_persist(self.node)
+        """The timer thread: ticks, and anything left in the inbox."""
+        while not self.stopping.wait(max(0.0, self._next_tick - time.monotonic())):
+            with self._owner:
+                self._handle(self._take_batch())
+            self._pump()
 
-    def _take_batch(self, timeout):
-        """Whatever is in the inbox (waiting up to ``timeout`` for the first item), or None
-        once stop() was called. Handling it as one batch gives one fsync for all of its
-        promises (group commit)."""
+    def _take_batch(self):
+        """What is in the inbox now (up to MAX_DRAIN): handled as one batch, its promises are
+        persisted with one fsync (group commit)."""
         batch = []
         try:
-            item = self.inbox.get(timeout=timeout)
-            while True:
-                if item is None:
-                    return None
-                batch.append(item)
-                if len(batch) >= MAX_DRAIN:
-                    break
-                item = self.inbox.get_nowait()
+            while len(batch) < MAX_DRAIN:
+                batch.append(self.inbox.get_nowait())
         except queue.Empty:
             pass
         return batch
+
+    def _handle(self, batch):
+        if self.stopping.is_set():
+            return
+        effects = Effects()
+        for conn, msg in batch:
+            self._dispatch(conn, msg, effects)
+        now = time.monotonic()
+        if now >= self._next_tick:
+            self._next_tick = now + TICK_INTERVAL
+            effects.extend(self.node.tick(now))
+        self._carry_out(effects)
+        if self.snapshots is not None:
+            self.snapshots.maybe_persist(self.node)
 
     def _dispatch(self, conn, msg, effects):
         try:
