@@ -23,6 +23,11 @@ from concoord.wire.values import encode_call_arguments
 
 FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
 MAX_BATCH_COMMANDS = 1024
+# New client commands start a slot of their own only while fewer slots than this are in
+# phase 2; otherwise they wait for one to be decided and travel together in the next batch.
+# Idle, a command is proposed at once; busy, the per-slot cost (3 Accepts, 3 fsyncs, ...) is
+# shared by many commands.
+BATCHING_DEPTH = 1
 MAX_BATCH_BYTES = 1 << 20
 # A replica silent this many election timeouts no longer holds back garbage collection: when it
 # returns it installs a snapshot from a peer.
@@ -60,6 +65,7 @@ class Leader:
         self.scouts = {}          # acceptor set -> Scout (phase 1 under way)
         self.adopted = {}         # acceptor set -> {slot: PValue} (phase 1 done for self.ballot)
         self.commanders = {}      # slot -> Commander (phase 2 under way)
+        self.batching_depth = BATCHING_DEPTH
         self.proposals = {}       # slot -> Batch proposed under self.ballot
         self.next_slot = self.replica.slot_out
         self.constrained_up_to = 0
@@ -194,6 +200,8 @@ class Leader:
             return NOOP
         if not self.pending:
             return NOOP if slot < self.pad_until else None
+        if len(self.commanders) >= self.batching_depth and len(self.pending) < MAX_BATCH_COMMANDS:
+            return None
         commands, size = [], 0
         while self.pending and len(commands) < MAX_BATCH_COMMANDS and size < MAX_BATCH_BYTES:
             command = self.pending.popleft()

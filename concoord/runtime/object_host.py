@@ -10,7 +10,8 @@ kept here: which callers wait, and what a timed-out wait returns.
 from concoord import blocking, determinism
 from concoord.errors import WireError
 from concoord.wire.messages import BLOCKED, EXCEPTION, OK
-from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
+from concoord.wire.values import (ExceptionValue, decode_call_arguments, encode_call_arguments,
+                                  encode_value)
 
 REINIT = "__concoordinit__"
 CALLABLE_DUNDERS = (REINIT, "__enter__", "__exit__")
@@ -18,6 +19,9 @@ EXPIRED_HOOK = "__concoord_expired__"
 TIMEOUT_HOOK = "__concoord_timeout__"
 SNAPSHOT_HOOK, RESTORE_HOOK = "__concoord_snapshot__", "__concoord_restore__"
 DESCRIBE_LIMIT = 200
+# The commonest call and result, decoded and encoded once (this runs for every command).
+NO_ARGUMENTS = encode_call_arguments((), {})
+OK_NONE = (OK, encode_value(None))
 
 
 class SessionExpired(Exception):
@@ -30,9 +34,20 @@ class ObjectHost:
         self.obj = object_class()
         self.parked = {}        # Caller -> value returned if the wait times out
         self.wakeups = []       # (client id, number, (status, value)) to deliver
+        self._refusals = {}     # method -> refusal(method): the class does not change
 
     def refusal(self, method):
         """Why a client may not call ``method``, or None when it may."""
+        try:
+            return self._refusals[method]
+        except KeyError:
+            pass
+        reason = self._refusal(method)
+        if len(self._refusals) < 4096:      # clients may send any number of made-up names
+            self._refusals[method] = reason
+        return reason
+
+    def _refusal(self, method):
         if method in CALLABLE_DUNDERS:
             return None if method == REINIT or hasattr(self.object_class, method) else \
                 f"{self.object_class.__name__} does not support {method}"
@@ -50,7 +65,8 @@ class ObjectHost:
         if reason is not None:
             return _raised(AttributeError(reason))
         try:
-            args, kwargs = decode_call_arguments(command.args)
+            args, kwargs = (((), {}) if command.args == NO_ARGUMENTS
+                            else decode_call_arguments(command.args))
         except WireError as exc:
             return _raised(TypeError(f"malformed arguments: {exc}"))
         caller = blocking.Caller(command.client_id, command.number)
@@ -176,6 +192,8 @@ class _Executing:
 
 
 def _result(method, result):
+    if result is None:
+        return OK_NONE
     try:
         return OK, encode_value(result)
     except TypeError as exc:

@@ -198,9 +198,21 @@ def test_a_decision_goes_to_the_other_replicas():
     assert sorted(dest for dest, _ in of_type(decided, Decision)) == ["r2", "r3"]
 
 
+def test_busy_leader_gathers_commands_into_the_next_batch():
+    cluster = Cluster()
+    cluster.elect()
+    alone = cluster.request(1)                            # idle: proposed at once
+    assert accepts(alone) == {1: Batch(cluster.now, (cmd(1),))}
+    waiting = [cluster.request(n) for n in range(2, 7)]
+    assert not any(accepts(e) for e in waiting)         # slot 1 in phase 2: they gather
+    decided = cluster.round_trip(alone)
+    assert accepts(decided) == {2: Batch(cluster.now, tuple(cmd(n) for n in range(2, 7)))}
+
+
 def test_commands_pipeline_one_slot_each_until_the_window_is_full_then_batch():
     cluster = Cluster()
     cluster.elect()
+    cluster.node.leader.batching_depth = WINDOW           # pipeline as deep as the window
     first = [cluster.request(n) for n in range(1, WINDOW + 1)]
     assert [accepts(e) for e in first] == [{n: Batch(cluster.now, (cmd(n),))}
                                            for n in range(1, WINDOW + 1)]
@@ -214,6 +226,7 @@ def test_commands_pipeline_one_slot_each_until_the_window_is_full_then_batch():
 def test_never_proposes_at_or_beyond_slot_out_plus_window():
     cluster = Cluster()
     cluster.elect()
+    cluster.node.leader.batching_depth = WINDOW
     slots = set()
     for n in range(1, 3 * WINDOW):
         slots |= set(accepts(cluster.request(n)))
@@ -272,8 +285,10 @@ def test_recovery_picks_the_highest_ballot_whatever_order_the_promises_arrive_in
 
 def test_recovered_slots_come_before_new_commands():
     cluster = recovering_cluster()
-    cluster.round_trip(cluster.tick(ELECTION), only={"a1", "a2"})
-    assert accepts(cluster.request(1, client="c9")) == {4: Batch(cluster.now, (cmd(1, "c9"),))}
+    recovered = cluster.round_trip(cluster.tick(ELECTION), only={"a1", "a2"})
+    assert not accepts(cluster.request(1, client="c9"))  # slots 1-3 are still in phase 2
+    decided = cluster.round_trip(recovered, only={"a1", "a2"})
+    assert accepts(decided) == {4: Batch(cluster.now, (cmd(1, "c9"),))}
 
 
 def test_recovery_ignores_reports_below_the_first_unapplied_slot():

@@ -97,6 +97,10 @@ class Cluster:
         self.executed = {}           # replica -> number of entries checked so far
         self.snapshots = {}          # replica -> its last snapshot "on disk"
         self.incarnations = 0
+        # How many slots of new commands a leader keeps in phase 2 at once: the production
+        # default (1, batching under load), a little more, or the whole window (the most
+        # concurrent slots, which recovery bugs need to show).
+        self.batching_depth = self.rng.choice([1, 2, 10])
         for node_id in self.replica_ids + self.acceptor_ids:
             self._start(node_id)
         self.crashed = set()
@@ -123,6 +127,7 @@ class Cluster:
         node = ReplicaNode(node_id, self.config, AppendLog(), self.now, self.timing,
                            incarnation=self.incarnations)
         node.retained_decisions = RETAINED_DECISIONS
+        node.leader.batching_depth = self.batching_depth
         node.durable = True
         if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
             node.durable_slot = install_snapshot(node.replica, self.snapshots[node_id])
