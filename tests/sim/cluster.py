@@ -2,7 +2,9 @@
 
 Everything random comes from one seeded generator: which message is delivered next (reordering),
 drops, duplicates, delays, partitions, crashes and restarts of a minority of acceptors (restarted
-from their persisted records) and replicas (restarted empty, they catch up from peers). After
+from their persisted records, including acceptors that died in the middle of writing a batch:
+only a prefix of its records is on disk and none of its messages left) and replicas (restarted
+from their last snapshot, they catch up from peers). After
 every step the checker asserts agreement, state = fold(decisions) and exactly-once; at the end,
 after healing everything, every submitted command must have been decided.
 """
@@ -13,7 +15,7 @@ from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
-from concoord.wire.messages import REDIRECT, ClientRequest
+from concoord.wire.messages import OK, REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
 from concoord.wire.values import encode_call_arguments
 
@@ -109,6 +111,7 @@ class Cluster:
         self.next_fault = 0.0
         self.straggler_rate = self.rng.choice([0.01, 0.1, 0.3])
         self.submitting = True       # clients stop submitting while the cluster settles
+        self.faulty_step = False
         self.network = []            # [deliver_at, src, dest, msg]
         self.clients = [SimClient(f"c{i}", self.replica_ids, self.rng) for i in range(n_clients)]
         self.n_workers = n_clients
@@ -159,8 +162,18 @@ class Cluster:
             delay += self.rng.uniform(0, 0.1)      # a straggler, overtaken by later messages
         self.network.append([self.now + delay, src, dest, msg])
 
+    CRASH_DURING_WRITE = 0.003   # chance that an acceptor dies while its batch is on its way
+                                 # to disk (between write() and the end of fsync)
+
     def _apply(self, node_id, effects):
         if effects.persist:
+            if self._crashes_while_writing(node_id):
+                # Only a prefix of the batch's records reached the disk, and nothing was sent:
+                # the runtime replies only after fsync. The acceptor restarts from what is left.
+                kept = self.rng.randrange(len(effects.persist))
+                self.disks[node_id].extend(effects.persist[:kept])
+                self._crash_node(node_id)
+                return
             self.disks[node_id].extend(effects.persist)   # durable before anything is sent
         for dest, msg in effects.sends:
             self._post(node_id, dest, msg)
@@ -177,7 +190,18 @@ class Cluster:
             return
         client = self._client(dest)
         if client is not None and client.target == src:
+            self._note_rejoined(client, msg)
             client.on_reply(msg, self.now)
+
+    def _note_rejoined(self, client, reply):
+        """As `concoord replica` does once its join is acknowledged: until it has applied the
+        join, the replica may have to recover the log itself (Leader.expected_member)."""
+        command = client.outstanding
+        if (command is not None and command.method == "@join" and reply.status == OK
+                and reply.number == command.number and client in self.rejoiners.values()):
+            joined = client.client_id[len("join-"):]
+            if joined not in self.crashed:
+                self.nodes[joined].leader.expected_member = True
 
     def _client(self, client_id):
         for client in self.clients:
@@ -193,6 +217,7 @@ class Cluster:
     def step(self, faulty):
         """One event: a fault, a timer tick, a client request, or one message delivered (any
         due message, so deliveries reorder). Time jumps to the next event when nothing is due."""
+        self.faulty_step = faulty
         if faulty and self.now >= self.next_fault:
             self.next_fault = self.now + self.rng.expovariate(1 / self.FAULT_INTERVAL)
             self._fault()
@@ -273,14 +298,24 @@ class Cluster:
 
     def _crash(self, group, leader_only):
         """Crash one node of the group if a minority stays crashed."""
-        alive = [n for n in group if n not in self.crashed]
-        if len(group) - len(alive) + 1 > (len(group) - 1) // 2:
+        if not self._may_crash_one_of(group):
             return
+        alive = [n for n in group if n not in self.crashed]
         if leader_only:
             alive = [n for n in alive if self.nodes[n].leader.is_active]
-        if not alive:
-            return
-        victim = self.rng.choice(alive)
+        if alive:
+            self._crash_node(self.rng.choice(alive))
+
+    def _may_crash_one_of(self, group):
+        crashed = sum(1 for n in group if n in self.crashed)
+        return crashed + 1 <= (len(group) - 1) // 2
+
+    def _crashes_while_writing(self, node_id):
+        return (self.faulty_step and node_id in self.acceptor_ids
+                and self.rng.random() < self.CRASH_DURING_WRITE
+                and self._may_crash_one_of(self.acceptor_ids))
+
+    def _crash_node(self, victim):
         self.crashed.add(victim)
         self.network = [m for m in self.network if m[2] != victim]
 
