@@ -12,6 +12,7 @@ from concoord.wire.messages import EXCEPTION, OK, REJECTED, ClientReply
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 MAX_CATCHUP_BATCH = 256
+MAX_CATCHUP_COMMANDS = 16384    # batches hold up to 1024 commands: bound a reply's size too
 
 
 class Replica:
@@ -22,6 +23,7 @@ class Replica:
         self.client_table = ClientTable()
         self.slot_out = 1          # the next slot to apply
         self.decisions = {}        # slot -> Batch, decided (recent ones kept for catch-up)
+        self.held_commands = 0     # commands in self.decisions
         self.highest_decided = 0
         self.on_reconfigure = None  # callback(slot, config) for the colocated leader
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
@@ -40,6 +42,7 @@ class Replica:
         if slot < self.slot_out:
             return  # applied and already forgotten
         self.decisions[slot] = batch
+        self.held_commands += len(batch.commands)
         self.highest_decided = max(self.highest_decided, slot)
         while self.slot_out in self.decisions:
             self._apply(self.slot_out, self.decisions[self.slot_out], effects)
@@ -53,17 +56,19 @@ class Replica:
         """Drop applied decisions below ``slot`` (a snapshot serves peers that far behind)."""
         slot = min(slot, self.slot_out)
         for old in [s for s in self.decisions if s < slot]:
-            del self.decisions[old]
+            self.held_commands -= len(self.decisions.pop(old).commands)
 
     def oldest_decision(self):
         return min(self.decisions, default=self.slot_out)
 
     def decisions_from(self, from_slot):
         """Decisions this replica still holds, from ``from_slot`` on (for a lagging peer)."""
-        out = []
+        out, commands = [], 0
         slot = from_slot
-        while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH:
+        while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH and (
+                not out or commands < MAX_CATCHUP_COMMANDS):
             out.append((slot, self.decisions[slot]))
+            commands += len(self.decisions[slot].commands)
             slot += 1
         return tuple(out)
 

@@ -20,7 +20,8 @@ from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_v
 
 
 KEEPALIVE = "@keepalive"
-RETAINED_DECISIONS = 1024
+RETAINED_DECISIONS = 1024      # applied slots kept to catch peers up without a snapshot ...
+RETAINED_COMMANDS = 16384      # ... and at most about this many commands in them
 FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
 FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)   # applied decisions kept to catch peers up without a snapshot
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
@@ -45,6 +46,7 @@ class ReplicaNode:
         self.durable = False       # True when the driver persists snapshots (a data dir)
         self.durable_slot = 1      # ... and the slot_out of the last one it persisted
         self.retained_decisions = RETAINED_DECISIONS
+        self.retained_commands = RETAINED_COMMANDS
         self.known_peers = set()   # replicas a joining node learnt of from its bootstrap
         self.catchup_turn = 0
 
@@ -75,9 +77,22 @@ class ReplicaNode:
         self._serve_reads(now, effects)
         if self.leader.is_active:
             self.leader.update_gc_floor(now, self.applied_durably())
-        if len(self.replica.decisions) > 2 * self.retained_decisions:
-            self.replica.forget_before(self.replica.slot_out - self.retained_decisions)
+        if (len(self.replica.decisions) > 2 * self.retained_decisions
+                or self.replica.held_commands > 2 * self.retained_commands):
+            self.replica.forget_before(self._retention_floor())
         return effects
+
+    def _retention_floor(self):
+        """The oldest applied slot to keep: the last retained_decisions slots, fewer if they
+        hold more than retained_commands commands (memory follows commands, not slots)."""
+        slot, commands = self.replica.slot_out, 0
+        while slot > self.replica.slot_out - self.retained_decisions:
+            batch = self.replica.decisions.get(slot - 1)
+            if batch is None or commands + len(batch.commands) > self.retained_commands:
+                break
+            commands += len(batch.commands)
+            slot -= 1
+        return slot
 
     def applied_durably(self):
         """Through which slot this replica's state survives a crash of the whole instance."""

@@ -39,6 +39,5 @@ def install_snapshot(replica, data):
     replica.configs.replace_with(history)
     replica.slot_out = slot_out
     replica.highest_decided = max(replica.highest_decided, slot_out - 1)
-    for slot in [s for s in replica.decisions if s < slot_out]:
-        del replica.decisions[slot]
+    replica.forget_before(slot_out)
     return slot_out

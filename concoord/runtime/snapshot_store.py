@@ -1,6 +1,6 @@
 """A replica's snapshots on disk (with --data-dir): what lets acceptors forget old slots.
 
-Every SNAPSHOT_EVERY slots (or SNAPSHOT_SECONDS, whichever comes first, if anything changed) the
+Every SNAPSHOT_EVERY commands (or SNAPSHOT_SECONDS, whichever comes first, if anything changed) the
 replica's whole state is written to a new file, fsync'd and renamed over the previous one; the
 replica then reports that slot as durable and the leader may let acceptors forget below it.
 A restarted replica installs the snapshot and replays only what came after it.
@@ -12,8 +12,10 @@ import time
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
 
 FILE_NAME = "snapshot"
-SNAPSHOT_EVERY = 5000
-SNAPSHOT_SECONDS = 5.0
+# Acceptors keep every command since the last snapshot of the slowest replica in memory and on
+# disk: counted in commands (a slot may hold a thousand), that bounds their memory.
+SNAPSHOT_EVERY = 20000
+SNAPSHOT_SECONDS = 2.0
 
 
 class SnapshotStore:
@@ -21,6 +23,7 @@ class SnapshotStore:
         os.makedirs(directory, exist_ok=True)
         self.path = os.path.join(directory, FILE_NAME)
         self.written_at = time.monotonic()
+        self.commands_at = 0       # replica.commands_applied when the last snapshot was taken
 
     def restore(self, node):
         """Install the snapshot on disk, if any, into a fresh ReplicaNode."""
@@ -32,12 +35,14 @@ class SnapshotStore:
     def maybe_persist(self, node):
         """Called on the protocol thread after each batch of messages."""
         advanced = node.replica.slot_out - node.durable_slot
-        due = advanced >= SNAPSHOT_EVERY or (
+        commands = node.replica.commands_applied - self.commands_at
+        due = commands >= SNAPSHOT_EVERY or (
             advanced > 0 and time.monotonic() - self.written_at >= SNAPSHOT_SECONDS)
         if not due:
             return
         snapshot = take_snapshot(node.replica)
         self.written_at = time.monotonic()
+        self.commands_at = node.replica.commands_applied
         if snapshot is None:
             return      # the object cannot be snapshotted: acceptors keep everything
         temporary = self.path + ".new"
