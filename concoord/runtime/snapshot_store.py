@@ -24,6 +24,7 @@ class SnapshotStore:
         self.path = os.path.join(directory, FILE_NAME)
         self.written_at = time.monotonic()
         self.commands_at = 0       # replica.commands_applied when the last snapshot was taken
+        self.view_at = None        # the latest configuration when the last snapshot was taken
 
     def restore(self, node):
         """Install the snapshot on disk, if any, into a fresh ReplicaNode."""
@@ -31,18 +32,23 @@ class SnapshotStore:
         if os.path.exists(self.path):
             with open(self.path, "rb") as f:
                 node.durable_slot = install_snapshot(node.replica, f.read())
+        self.view_at = node.configs.latest
 
     def maybe_persist(self, node):
         """Called on the protocol thread after each batch of messages."""
         advanced = node.replica.slot_out - node.durable_slot
         commands = node.replica.commands_applied - self.commands_at
-        due = commands >= SNAPSHOT_EVERY or (
-            advanced > 0 and time.monotonic() - self.written_at >= SNAPSHOT_SECONDS)
+        # A new view is written at once: restarted, a replica trusts (and catches up from) only
+        # the replicas of the view it has, so it must not come back with an older one.
+        view = node.configs.latest
+        due = commands >= SNAPSHOT_EVERY or (advanced > 0 and (
+            view != self.view_at or time.monotonic() - self.written_at >= SNAPSHOT_SECONDS))
         if not due:
             return
         snapshot = take_snapshot(node.replica)
         self.written_at = time.monotonic()
         self.commands_at = node.replica.commands_applied
+        self.view_at = view
         if snapshot is None:
             return      # the object cannot be snapshotted: acceptors keep everything
         temporary = self.path + ".new"

@@ -1,0 +1,129 @@
+"""A local instance for `concoord bench`: replicas and acceptors as real processes in a temp dir."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from concoord.client.status import query_status
+from concoord.errors import ConcoordError, ConnectionError
+from concoord.runtime.ports import PORT_RANGE
+
+START_TIMEOUT = 30.0
+
+
+class LocalCluster:
+    """``replicas`` replicas and ``acceptors`` acceptors of ``dotted`` (package.module.Class),
+    durable (--data-dir) unless ``in_memory``; ``node_args`` go to every node (security)."""
+
+    def __init__(self, dotted, replicas=3, acceptors=3, in_memory=False, node_args=(),
+                 base_port=None):
+        self.dotted, self.in_memory, self.node_args = dotted, in_memory, list(node_args)
+        self.workdir = tempfile.mkdtemp(prefix="concoord-bench-")
+        base = base_port or _free_base_port(replicas + acceptors)
+        self.ports = {"r": [base + i for i in range(replicas)],
+                      "a": [base + replicas + i for i in range(acceptors)]}
+        self.procs = {}           # address -> Popen
+
+    @property
+    def replicas(self):
+        return [f"127.0.0.1:{port}" for port in self.ports["r"]]
+
+    @property
+    def acceptors(self):
+        return [f"127.0.0.1:{port}" for port in self.ports["a"]]
+
+    def start(self):
+        first = self.replicas[0]
+        self._spawn("replica", first, [])
+        self._wait(lambda: query_status(first), f"replica {first} to answer")
+        for address in self.acceptors:
+            self._spawn("acceptor", address, ["-b", first])
+        for address in self.replicas[1:]:
+            self._spawn("replica", address, ["-b", first])
+        self.wait_converged()
+        return self
+
+    def wait_converged(self):
+        want_r, want_a = sorted(self.replicas), sorted(self.acceptors)
+
+        def converged():
+            views = [query_status(r) for r in self.replicas]
+            return all(sorted(v["replicas"]) == want_r and sorted(v["acceptors"]) == want_a
+                       for v in views) and len({v["slot_out"] for v in views}) == 1
+        self._wait(converged, "the instance to converge")
+
+    def leader(self):
+        return query_status(self.replicas[0])["leader"]
+
+    def signal(self, address, signum):
+        self.procs[address].send_signal(signum)
+
+    def restart(self, address):
+        """Start a killed node again from its data directory (a durable instance)."""
+        self.procs[address].wait()
+        role = "replica" if address in self.replicas else "acceptor"
+        self._spawn(role, address, [])
+        self.wait_converged()
+
+    def stop(self, keep_logs=False):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+        for proc in self.procs.values():
+            proc.wait()
+        if not keep_logs:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _spawn(self, role, address, args):
+        port = address.rpartition(":")[2]
+        name = f"{role}-{port}"
+        argv = [sys.executable, "-m", "concoord", role, "-p", port, *args, *self.node_args]
+        if role == "replica":
+            argv += ["-o", self.dotted]
+        if not self.in_memory:
+            argv += ["--data-dir", os.path.join(self.workdir, name)]
+        with open(os.path.join(self.workdir, name + ".log"), "ab") as log:
+            self.procs[address] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                                   stdin=subprocess.DEVNULL)
+
+    def _wait(self, predicate, what):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            dead = [a for a, p in self.procs.items() if p.poll() is not None]
+            if dead:
+                raise ConcoordError(f"bench: node {dead[0]} exited while waiting for {what} "
+                                    f"(log in {self.workdir})")
+            try:
+                if predicate():
+                    return
+            except ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise ConcoordError(f"bench: timed out waiting for {what} (logs in {self.workdir})")
+
+
+def _free_base_port(count):
+    """The first of ``count`` consecutive ports that are free now, from ConCoord's range."""
+    import random
+    import socket
+    low, high = PORT_RANGE
+    for _ in range(200):
+        base = random.randint(low, high - count)
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise ConcoordError("bench: no free ports for the local instance")

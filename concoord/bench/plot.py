@@ -1,0 +1,31 @@
+"""--plot: throughput against the number of clients, and latency CDFs (needs matplotlib)."""
+
+from concoord.errors import ConcoordError
+
+
+def plot(path, sweep, cdfs):
+    """``sweep``: [(clients, ops/s)]; ``cdfs``: {workload: sorted latencies in seconds}."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConcoordError("--plot needs matplotlib: pip install 'concoord[plot]'") from None
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    if sweep:
+        clients, rates = zip(*sweep)
+        left.plot(clients, rates, marker="o")
+        left.set_xscale("log", base=2)
+        left.set_xticks(clients, [str(c) for c in clients])
+    left.set(title="Throughput (synchronous writes)", xlabel="client threads", ylabel="ops/s")
+    left.grid(alpha=0.3)
+    for name, latencies in cdfs.items():
+        if latencies:
+            fractions = [(i + 1) / len(latencies) for i in range(len(latencies))]
+            right.plot([x * 1e3 for x in latencies], fractions, label=name)
+    right.set(title="Latency CDF", xlabel="latency (ms, log scale)", ylabel="fraction of calls")
+    right.set_xscale("log")
+    right.grid(alpha=0.3)
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
