@@ -46,3 +46,15 @@ server: venv
 
 client: venv
 	$(PY) -m concoord bundle client -o $(DIST)/concoord-client.pyz $(BUNDLE_OBJECTS)
+
+# `make fuzz`: coverage-guided fuzzing (atheris) of the wire decoders (RUNS inputs) and of the
+# DNS query handler (DNS_RUNS inputs); see scripts/fuzz.py.
+RUNS ?= 1000000
+DNS_RUNS ?= 200000
+
+.PHONY: fuzz
+
+fuzz: venv
+	$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q atheris
+	$(PY) scripts/fuzz.py wire -runs=$(RUNS) -print_final_stats=1
+	$(PY) scripts/fuzz.py dns -runs=$(DNS_RUNS) -print_final_stats=1

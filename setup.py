@@ -11,6 +11,6 @@ setup(
     python_requires=">=3.9",
     install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7"],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis"],
-                    "route53": ["boto3"], "plot": ["matplotlib"]},
+                    "route53": ["boto3"], "plot": ["matplotlib"], "fuzz": ["atheris"]},
     entry_points={"console_scripts": ["concoord = concoord.cli:main"]},
 )

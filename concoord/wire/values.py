@@ -141,10 +141,26 @@ def _expect_list(items):
     return items
 
 
+def _no_timestamp(items):
+    """msgpack decodes its own Timestamp extension (type -1) without asking ext_hook; we never
+    send one, so a value holding one is malformed. (``in map(type, ...)`` loops in C.)"""
+    if msgpack.Timestamp in map(type, items):
+        raise WireError("unknown value type -1")
+    return items
+
+
+def _no_timestamp_in_map(mapping):
+    _no_timestamp(mapping)
+    _no_timestamp(mapping.values())
+    return mapping
+
+
 def _unpack(data, depth):
     try:
-        return msgpack.unpackb(data, ext_hook=_ext_hook(depth), strict_map_key=False,
-                               raw=False, use_list=True, **_UNPACK_LIMITS)
+        value = msgpack.unpackb(data, ext_hook=_ext_hook(depth), strict_map_key=False,
+                                raw=False, use_list=True, list_hook=_no_timestamp,
+                                object_hook=_no_timestamp_in_map, **_UNPACK_LIMITS)
+        return _no_timestamp((value,))[0]
     except WireError:
         raise
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError,
