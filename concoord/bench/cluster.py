@@ -17,24 +17,30 @@ START_TIMEOUT = 30.0
 
 class LocalCluster:
     """``replicas`` replicas and ``acceptors`` acceptors of ``dotted`` (package.module.Class),
-    durable (--data-dir) unless ``in_memory``; ``node_args`` go to every node (security)."""
+    durable (--data-dir) unless ``in_memory``; ``node_args`` go to every node (security).
+
+    ``hosts``: [(ip, command prefix)] to spread the nodes over, replica i and acceptor i on
+    host i modulo their number (tests use network namespaces: ("10.0.0.1", ["ip", "netns",
+    "exec", "ns1"])); by default every node runs here on 127.0.0.1.
+    """
 
     def __init__(self, dotted, replicas=3, acceptors=3, in_memory=False, node_args=(),
-                 base_port=None):
+                 base_port=None, hosts=(("127.0.0.1", ()),)):
         self.dotted, self.in_memory, self.node_args = dotted, in_memory, list(node_args)
         self.workdir = tempfile.mkdtemp(prefix="concoord-bench-")
         base = base_port or _free_base_port(replicas + acceptors)
-        self.ports = {"r": [base + i for i in range(replicas)],
-                      "a": [base + replicas + i for i in range(acceptors)]}
+        self.hosts = list(hosts)
+        self.replicas = [self._place(i, base + i) for i in range(replicas)]
+        self.acceptors = [self._place(i, base + replicas + i) for i in range(acceptors)]
         self.procs = {}           # address -> Popen
 
-    @property
-    def replicas(self):
-        return [f"127.0.0.1:{port}" for port in self.ports["r"]]
+    def _place(self, index, port):
+        return f"{self.hosts[index % len(self.hosts)][0]}:{port}"
 
-    @property
-    def acceptors(self):
-        return [f"127.0.0.1:{port}" for port in self.ports["a"]]
+    def host_of(self, address):
+        """The (ip, command prefix) a node runs on."""
+        ip = address.rpartition(":")[0]
+        return next(host for host in self.hosts if host[0] == ip)
 
     def start(self):
         first = self.replicas[0]
@@ -112,9 +118,10 @@ class LocalCluster:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _spawn(self, role, args, address):
-        port = address.rpartition(":")[2]
+        ip, port = address.rpartition(":")[0], address.rpartition(":")[2]
         name = f"{role}-{port}"
-        argv = [sys.executable, "-m", "concoord", role, "-p", port, *args, *self.node_args]
+        argv = [*self.host_of(address)[1], sys.executable, "-m", "concoord", role, "-a", ip,
+                "-p", port, *args, *self.node_args]
         if role == "replica":
             argv += ["-o", self.dotted]
         if not self.in_memory:
