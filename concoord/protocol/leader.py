@@ -57,6 +57,8 @@ class Leader:
         self.gc_floor = 1                 # acceptors may forget slots below this
         self.internal_commands = 0        # numbers the commands this life proposes itself
         self.removing = set()             # replicas this leader proposed to remove
+        self.joined = set()               # replicas that (re)joined since the last tick
+        self.joined_at = {}               # replica -> when it last (re)joined
         self.active_since = now
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
@@ -209,10 +211,12 @@ class Leader:
             size += len(command.args) + 64
         return Batch(float(now + self.clock_offset), tuple(commands))
 
-    def _on_reconfigure(self, slot, config):
+    def _on_reconfigure(self, slot, config, previous):
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
         with no-ops so it takes effect without waiting for client traffic."""
         self.pad_until = max(self.pad_until, slot + self.configs.window)
+        # A replica that (re)joined is silent only from now on, whatever it was before.
+        self.joined |= set(config.replicas) - set(previous.replicas)
 
     def _command(self, slot, batch, now, effects):
         assert slot not in self.proposals, "one proposal per slot per ballot"
@@ -330,6 +334,12 @@ class Leader:
         are a minority (a partitioned majority is not 'dead'); they rejoin when they return.
         Acceptors are never removed automatically: that would lower the fault tolerance."""
         replicas = self.configs.latest.replicas
+        if self.joined:
+            for replica in self.joined:
+                self.joined_at[replica] = now
+                self.removing.discard(replica)      # an earlier removal of it is over
+            self.joined.clear()
+            self.joined_at = {r: at for r, at in self.joined_at.items() if r in replicas}
         silent = [r for r in replicas if r != self.node_id and r not in self.removing
                   and now - self._last_heard_from(r) > self.timing.dead_after]
         self.removing &= set(replicas)
@@ -340,7 +350,10 @@ class Leader:
             self._propose_internal("@remove", [replica], now, effects)
 
     def _last_heard_from(self, replica):
-        return max(self.progress.get(replica, (0, self.active_since))[1], self.active_since)
+        """A replica that was removed and rejoined has not reported since it was cut off: its
+        old silence must not get it removed again at once (it would rejoin and leave forever)."""
+        return max(self.progress.get(replica, (0, self.active_since))[1], self.active_since,
+                   self.joined_at.get(replica, self.active_since))
 
     def _propose_internal(self, method, args, now, effects):
         self.internal_commands += 1

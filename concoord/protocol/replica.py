@@ -25,7 +25,7 @@ class Replica:
         self.decisions = {}        # slot -> Batch, decided (recent ones kept for catch-up)
         self.held_commands = 0     # commands in self.decisions
         self.highest_decided = 0
-        self.on_reconfigure = None  # callback(slot, config) for the colocated leader
+        self.on_reconfigure = None  # callback(slot, new, old config) for the colocated leader
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
         self.expired = set()       # clients whose session expired: their commands are refused
         self.batch_time = 0.0
@@ -122,7 +122,7 @@ class Replica:
             return None
         self.configs.schedule(slot, new)
         if self.on_reconfigure is not None:
-            self.on_reconfigure(slot, new)
+            self.on_reconfigure(slot, new, current)
         return OK, encode_value([list(group) for group in new])
 
     def _open_session(self, slot, command, args):

@@ -10,7 +10,7 @@ from concoord.protocol.effects import Effects
 from concoord.protocol.leader import ACTIVE, CANDIDATE, FOLLOWER
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.wire.messages import (
-    OK, REDIRECT, REJECTED, Accept, ClientRequest, Decision, Prepare)
+    OK, REDIRECT, REJECTED, Accept, Applied, ClientRequest, Decision, Prepare)
 from concoord.wire.types import NOOP, Batch, Command, Configuration
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -303,3 +303,32 @@ def test_no_genesis_join_once_the_instance_has_acceptors():
     pair = Pair(C1)
     (reply,) = pair.node.handle(join_request("acceptor", "a4"), 0.1).replies
     assert reply.status == REDIRECT and pair.node.configs.latest == C1
+
+
+def removals(effects):
+    """Replicas whose @remove the leader proposed in ``effects``."""
+    proposed = {m.slot: m.batch for _, m in effects.sends if isinstance(m, Accept)}
+    return [decode_value(c.args)[0][0] for batch in proposed.values()
+            for c in batch.commands if c.method == "@remove"]
+
+
+def test_a_rejoined_replica_is_not_removed_again_for_its_old_silence():
+    """r2 was cut off past dead_after and removed; it comes back and rejoins: its silence
+    counts from the rejoin, or it would be removed at once and rejoin forever."""
+    three = Configuration(("r1", "r2", "r3"), ("a1", "a2", "a3"))
+    pair = Pair(three)
+    pair.now = 0.31
+    pair.run(pair.node.tick(0.31))
+
+    def alive_r3_tick(now):
+        pair.now = now
+        pair.node.handle(Applied("r3", pair.node.replica.slot_out, 1), now)
+        return pair.run(pair.node.tick(now))
+    assert removals(alive_r3_tick(3.0)) == []
+    assert removals(alive_r3_tick(6.0)) == ["r2"]          # silent for 5.7 s: removed
+    assert "r2" not in pair.node.configs.latest.replicas
+    pair.now = 7.0
+    pair.run(pair.node.handle(join_request("replica", "r2", number=2), 7.0))
+    assert "r2" in pair.node.configs.latest.replicas
+    assert removals(alive_r3_tick(8.0)) == []              # rejoined 1 s ago
+    assert removals(alive_r3_tick(13.5)) == ["r2"]         # then silent 5.5 s: removed again
