@@ -58,3 +58,12 @@ fuzz: venv
 	$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q atheris
 	$(PY) scripts/fuzz.py wire -runs=$(RUNS) -print_final_stats=1
 	$(PY) scripts/fuzz.py dns -runs=$(DNS_RUNS) -print_final_stats=1
+
+# `make chaos DURATION=600`: random faults (kills, stops, partitions, whole-instance restarts)
+# under recorded load, then a linearizability check of the whole history; see scripts/chaos.py.
+DURATION ?= 600
+
+.PHONY: chaos
+
+chaos: venv
+	$(PY) scripts/chaos.py --duration $(DURATION)

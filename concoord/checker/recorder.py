@@ -43,11 +43,13 @@ class RecordingProxy:
         except (ConnectionError, WireError) as exc:
             writer.unknown(seq, str(exc))
             raise
-        except RemoteError as exc:
-            writer.raised(seq, exc.type_name, exc.remote_args)
-            raise
-        except Exception as exc:    # a builtin exception raised by the object, re-raised here
-            writer.raised(seq, type(exc).__name__, exc.args)
+        except Exception as exc:
+            if getattr(exc, "concoord_refused", False):   # the instance refused: never ran
+                writer.fail(seq, str(exc))
+            elif isinstance(exc, RemoteError):
+                writer.raised(seq, exc.type_name, exc.remote_args)
+            else:           # a builtin exception raised by the object, re-raised here
+                writer.raised(seq, type(exc).__name__, exc.args)
             raise
         writer.ok(seq, value)
         return value

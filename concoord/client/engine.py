@@ -16,7 +16,7 @@ import time
 from concoord.client.connection import ReplicaConnection, has_port
 from concoord.errors import AuthenticationError, ConnectionError, RemoteError, WireError
 from concoord.wire.codec import encode_frame
-from concoord.wire.messages import BLOCKED, OK, REDIRECT, ClientReply, ClientRequest
+from concoord.wire.messages import BLOCKED, OK, REDIRECT, REJECTED, ClientReply, ClientRequest
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -56,7 +56,10 @@ def _outcome(reply):
     if reply.status == OK:
         return None, value
     if isinstance(value, ExceptionValue):
-        return value.to_exception(), None
+        exception = value.to_exception()
+        # Refused by the instance (session expired, not a method, ...): it never ran.
+        exception.concoord_refused = reply.status == REJECTED
+        return exception, None
     return RemoteError("InvalidReply", value), None
 
 

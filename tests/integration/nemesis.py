@@ -19,12 +19,14 @@ CALL_TIMEOUT = 15.0      # long: every unknown outcome multiplies the checker's 
 READ_EVERY = 5
 
 
-def _client(bootstrap, path, process, stop, attempt_timeout):
+def _client(bootstrap, path, process, stop, attempt_timeout, pause):
     from concoord.client.proxy import ClientProxy
     from concoord.errors import ConcoordError
     with HistoryWriter(path, process=process) as writer:
-        proxy = ClientProxy(bootstrap, timeout=CALL_TIMEOUT, attempt_timeout=attempt_timeout)
-        counter, calls = RecordingProxy(proxy, writer), 0
+        def connect():
+            return ClientProxy(bootstrap, timeout=CALL_TIMEOUT, attempt_timeout=attempt_timeout)
+        proxy, calls = connect(), 0
+        counter = RecordingProxy(proxy, writer)
         while not stop.is_set():
             calls += 1
             try:
@@ -34,20 +36,30 @@ def _client(bootstrap, path, process, stop, attempt_timeout):
                     counter.increment()
             except ConcoordError:
                 time.sleep(0.05)       # recorded as unknown; the instance may be down
+            except RuntimeError as exc:
+                # The instance expired this client's session (recorded as failed: refused
+                # calls never run); like any client, start a new one.
+                assert getattr(exc, "concoord_refused", False), exc
+                print(f"{process}: {exc}; opening a new session", flush=True)
+                proxy.close()
+                proxy = connect()
+                counter = RecordingProxy(proxy, writer)
+            if pause:
+                stop.wait(pause)
         proxy.close()
 
 
 class Load:
     """``clients`` recording client processes against ``bootstrap`` (a list of addresses)."""
 
-    def __init__(self, bootstrap, directory, clients=3, attempt_timeout=0.5):
+    def __init__(self, bootstrap, directory, clients=3, attempt_timeout=0.5, pause=0.0):
         self.directory = pathlib.Path(directory)
         self.bootstrap = ",".join(bootstrap)
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self.paths = [self.directory / f"history-{i}.jsonl" for i in range(clients)]
         self._procs = [context.Process(target=_client, daemon=True, args=(
-            self.bootstrap, str(path), f"client-{i}", self._stop, attempt_timeout))
+            self.bootstrap, str(path), f"client-{i}", self._stop, attempt_timeout, pause))
             for i, path in enumerate(self.paths)]
 
     def __enter__(self):

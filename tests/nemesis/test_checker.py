@@ -350,12 +350,19 @@ class FakeProxy:
         return future
 
 
+def _refused(exception):
+    """As the proxy raises it for a REJECTED reply: the instance refused, nothing ran."""
+    exception.concoord_refused = True
+    return exception
+
+
 @pytest.mark.parametrize("behaviour, outcome, value", [
     (("result", 7), OK, 7),
     (("error", KeyError("k")), RAISED, RaisedError("KeyError", ("k",))),
     (("error", RemoteError("Overdrawn", 3)), RAISED, RaisedError("Overdrawn", (3,))),
     (("error", ConnectionError("no reply")), UNKNOWN, None),
     (("refuse", "cannot encode"), FAIL, None),
+    (("error", _refused(RuntimeError("session expired"))), FAIL, None),
 ])
 def test_recording_proxy_classifies_outcomes(tmp_path, behaviour, outcome, value):
     path = tmp_path / "h.jsonl"

@@ -119,8 +119,9 @@ def test_an_authenticated_client_cannot_send_consensus_messages(secured):
 def test_clients_cannot_change_the_membership(secured):
     h, replica, acceptor = secured
     with ClientProxy(replica.address, timeout=10, secret=SECRET) as proxy:
-        with pytest.raises(PermissionError, match="only the instance's own nodes"):
+        with pytest.raises(PermissionError, match="only the instance's own nodes") as refused:
             proxy._invoke("@join", ("acceptor", "127.0.0.1:9"), {})
+        assert refused.value.concoord_refused       # the instance refused: it never ran
         with pytest.raises(PermissionError):
             proxy._invoke("@remove", ("replica", replica.address), {})
         for name in ("__class__", "_private", "__dict__"):
