@@ -181,7 +181,8 @@ def build_parser():
                                    description="Start an acceptor and join the instance that "
                                    "the bootstrap node belongs to.")
     _add_node_flags(acceptor)
-    acceptor.add_argument("-b", "--boot", type=_bootstrap, required=True, help=BOOT_HELP)
+    acceptor.add_argument("-b", "--boot", type=_bootstrap, help=BOOT_HELP + " (required, "
+                          "except to restart from a --data-dir that holds its promises)")
     acceptor.add_argument("--data-dir", help="directory for the acceptor's promises, fsync'd "
                           "before every reply; restart with the same directory to resume as "
                           "the same member. Without it state is in memory only: an acceptor "

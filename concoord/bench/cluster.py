@@ -102,10 +102,11 @@ class LocalCluster:
         self.wait_converged()
 
     def _role_of(self, address):
-        """(role, args) to start ``address`` again as an operator would: the same command."""
+        """(role, args) to start ``address`` again from its data dir (an in-memory acceptor
+        must join again, through -b)."""
         if address in self.replicas:
             return "replica", []
-        return "acceptor", ["-b", self.replicas[0]]
+        return "acceptor", ["-b", self.replicas[0]] if self.in_memory else []
 
     def stop(self, keep_logs=False):
         for proc in self.procs.values():

@@ -199,6 +199,9 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
     if data_dir:
         storage = DiskLog(data_dir)
         records = storage.load()
+    if not records and not bootstrap:
+        raise ConcoordError("an acceptor joins a running instance: give -b BOOT (only a "
+                            "restart from a --data-dir that holds its promises may omit it)")
     if port is None and records:
         port = _remembered_port(data_dir)
     listener, node_id = _listen(addr, port)

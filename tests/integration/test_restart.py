@@ -28,3 +28,22 @@ def test_bootstrap_replica_killed_before_its_first_snapshot_catches_up():
         assert "The counter value is 11" in query_status(first)["object"]
     finally:
         cluster.stop()
+
+
+def test_an_acceptor_restarts_from_its_data_dir_without_bootstrap():
+    """`concoord acceptor --data-dir DIR -p PORT` alone resumes the same member; it then counts
+    in the quorum (another acceptor is killed and writes still go through)."""
+    cluster = LocalCluster(COUNTER).start()
+    try:
+        restarted, other = cluster.acceptors[0], cluster.acceptors[1]
+        with ClientProxy(cluster.replicas, timeout=20) as proxy:
+            proxy._invoke("increment")
+            cluster.signal(restarted, signal.SIGKILL)
+            cluster.procs[restarted].wait()
+            cluster._spawn("acceptor", [], restarted)          # no -b
+            wait_until(lambda: query_status(restarted)["role"] == "acceptor", 10)
+            cluster.signal(other, signal.SIGKILL)
+            proxy._invoke("increment")
+            assert proxy._invoke("getvalue") == 2
+    finally:
+        cluster.stop()
