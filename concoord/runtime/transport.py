@@ -1,20 +1,17 @@
 """The TCP layer of a node: accepted connections, write-only links to peers, nothing else.
 
 Plain connections accepted by a node are read by one thread (read_loop.py); TLS connections
-each have a reader thread. A sender never blocks on the network:
-when nothing is queued for the socket it tries one non-blocking send itself (no thread switch
-on the common, latency-critical path); whatever the kernel does not take goes to the socket's
-outbox, and the writer thread drains everything queued in one ``sendall`` (so a burst of small
-messages costs one syscall, not one each). Links to peers
-connect and reconnect on their own and drop messages while the peer is unreachable: the protocol
-above retransmits, and a caller must never block on a dead or stopped peer.
+each have a reader thread. A sender never blocks on the network: it writes to an idle socket
+itself, without blocking, and anything else goes to the socket's outbox for its writer thread
+(outbox.py). Links to peers connect and reconnect on their own and drop messages while the peer
+is unreachable: the protocol above retransmits, and a caller must never block on a dead or
+stopped peer.
 
 When the process has a shared secret or TLS (concoord.security), every accepted connection
 completes that handshake, in its reader thread, before any of its messages is delivered; its
 ``role`` then says whether the peer proved to be a node or a client.
 """
 
-import collections
 import errno
 import logging
 import socket
@@ -23,13 +20,13 @@ import time
 
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
+from concoord.runtime.outbox import Outbox, send_claimed
 from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
 from concoord.runtime.read_loop import ReadLoop
 from concoord.wire.codec import MAX_FRAME, FrameReader, encode_frame
 
 log = logging.getLogger("concoord.transport")
 
-WRITE_CHUNK = 256 << 10       # bytes coalesced into one sendall
 # Not larger: a 256 KiB recv() buffer costs an mmap and a munmap per call (glibc's malloc
 # threshold is 128 KiB), measured at 16 us per recv against 2 us for 64 KiB.
 RECV_SIZE = 64 << 10
@@ -41,95 +38,10 @@ JOIN_TIMEOUT = 0.5
 _ACCEPT_RETRY = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
-def _send_claimed(outbox, sock, frame):
-    """Write what the kernel takes of ``frame`` now, without blocking, on a socket claimed
-    from ``outbox``; the rest is left to its writer thread (which also meets any error)."""
-    sent = 0
-    try:
-        sent = sock.send(frame, socket.MSG_DONTWAIT)
-    except OSError:     # would block, or the socket failed: the writer retries or gives up
-        pass
-    outbox.release(frame[sent:])
-
-
 def _spawn(target, name):
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     return thread
-
-
-class _Outbox:
-    """Frames waiting for one socket: any thread appends, one writer thread drains in bulk.
-
-    Whoever writes to the socket (the writer thread, or a sender sending directly) first
-    claims it, so that frames leave in the order they were sent and never interleave.
-    """
-
-    def __init__(self, limit):
-        self._cond = threading.Condition(threading.Lock())
-        self._frames = collections.deque()
-        self._size = 0
-        self._limit = limit
-        self._writing = False
-        self.closed = False
-
-    def claim_idle(self):
-        """True, and the socket is the caller's to write until release(), if nothing is
-        queued and nobody is writing."""
-        with self._cond:
-            if self.closed or self._frames or self._writing:
-                return False
-            self._writing = True
-            return True
-
-    def release(self, unsent=b""):
-        """Done writing; ``unsent`` (the tail a direct send could not write) goes first."""
-        with self._cond:
-            self._writing = False
-            if unsent and not self.closed:
-                self._frames.appendleft(unsent)
-                self._size += len(unsent)
-            if self._frames:
-                self._cond.notify()
-
-    def put(self, frame):
-        """Queue one frame; False if the outbox is closed or would grow past its limit."""
-        with self._cond:
-            if self.closed or self._size + len(frame) > self._limit:
-                return False
-            self._frames.append(frame)
-            self._size += len(frame)
-            if len(self._frames) == 1:  # the writer only ever sleeps on an empty outbox
-                self._cond.notify()
-        return True
-
-    def take(self):
-        """Block until something is queued and nobody writes; claim the socket and return the
-        frames as one bytes (~WRITE_CHUNK), or None once closed. The caller then release()s."""
-        with self._cond:
-            while (not self._frames or self._writing) and not self.closed:
-                self._cond.wait()
-            if self.closed:
-                return None
-            self._writing = True
-            frames = self._frames
-            chunk = [frames.popleft()]
-            size = len(chunk[0])
-            while frames and size + len(frames[0]) <= WRITE_CHUNK:
-                frame = frames.popleft()
-                chunk.append(frame)
-                size += len(frame)
-            self._size -= size
-        return chunk[0] if len(chunk) == 1 else b"".join(chunk)
-
-    def clear(self, close=False):
-        """Drop everything queued; ``close=True`` also refuses further frames and wakes the writer."""
-        with self._cond:
-            self._frames.clear()
-            self._size = 0
-            if close:
-                self.closed = True
-                self._cond.notify_all()
 
 
 class InboundConnection:
@@ -139,7 +51,7 @@ class InboundConnection:
         self._sock = sock
         self._transport = transport
         self.peer = format_address(sock.getpeername())
-        self._outbox = _Outbox(transport.outbox_limit)
+        self._outbox = Outbox(transport.outbox_limit)
         self._close_lock = threading.Lock()
         self.closed = False
         self.role = None          # security.NODE or security.CLIENT once authenticated
@@ -188,7 +100,7 @@ class InboundConnection:
     def send_frame(self, frame):
         """Like send() for an already encoded frame (to encode a broadcast only once)."""
         if self._direct and self._outbox.claim_idle():
-            _send_claimed(self._outbox, self._sock, frame)
+            send_claimed(self._outbox, self._sock, frame)
             return True
         if self._outbox.put(frame):
             return True
@@ -291,7 +203,7 @@ class OutboundLink:
         self.peer = peer
         self._security = settings or security.current()
         self._address = split_address(peer)
-        self._outbox = _Outbox(limit)
+        self._outbox = Outbox(limit)
         self._stop = threading.Event()
         self._sock = None
         self._thread = _spawn(self._run, f"concoord-link-{peer}")
@@ -307,7 +219,7 @@ class OutboundLink:
             if sock is None or self._security.client_tls is not None or self._peer_closed():
                 self._outbox.release(frame)     # the writer (re)connects first
             else:
-                _send_claimed(self._outbox, sock, frame)
+                send_claimed(self._outbox, sock, frame)
             return True
         return self._outbox.put(frame)
 
