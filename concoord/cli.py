@@ -11,6 +11,7 @@ from concoord.bench import commands as bench_commands
 from concoord.deploy import commands as deploy_commands
 from concoord.dns import commands as dns_commands
 from concoord.errors import ConcoordError, ConnectionError
+from concoord.argtypes import positive_int, positive_seconds
 from concoord.protocol.timing import Timing
 from concoord.security.flags import add_security_flags, configure_from_args
 
@@ -49,10 +50,10 @@ def _add_node_flags(parser):
     add_logger_flag(parser)
     add_security_flags(parser)
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-connections", type=_positive_int, default=1024,
+    limits.add_argument("--max-connections", type=positive_int, default=1024,
                         help="connections this node accepts at once; more are closed "
                         "(default 1024)")
-    limits.add_argument("--max-in-flight", type=_positive_int, default=10000,
+    limits.add_argument("--max-in-flight", type=positive_int, default=10000,
                         help="unanswered requests one client connection may have; a client "
                         "sending more is disconnected (default 10000)")
 
@@ -62,7 +63,7 @@ def _add_timing_flags(parser):
     group = parser.add_argument_group(
         "timeouts", "In seconds; checked against each other at start.")
     for flag, field, text in TIMING_FLAGS:
-        group.add_argument(flag, dest=field, type=_positive_float,
+        group.add_argument(flag, dest=field, type=positive_seconds,
                            default=getattr(defaults, field),
                            help=f"{text} (default {getattr(defaults, field):g})")
 
@@ -73,26 +74,6 @@ def _timing(args):
     if problems:
         raise ConcoordError("bad timeouts: " + "; ".join(problems))
     return timing
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
-    return value
 
 
 def add_logger_flag(parser):

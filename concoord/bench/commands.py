@@ -4,6 +4,7 @@ import argparse
 import signal
 import sys
 
+from concoord.argtypes import positive_int
 from concoord.errors import ConcoordError
 from concoord.security.flags import add_security_flags
 
@@ -25,9 +26,9 @@ def add_commands(commands):
                                  description=DESCRIPTION)
     parser.add_argument("-b", "--boot", help="ip:port[,...] of a running instance to measure "
                         "instead of a local one (W5 needs the local one)")
-    parser.add_argument("-r", "--replicas", type=_positive, default=3,
+    parser.add_argument("-r", "--replicas", type=positive_int, default=3,
                         help="replicas of the local instance (default 3)")
-    parser.add_argument("-a", "--acceptors", type=_positive, default=3,
+    parser.add_argument("-a", "--acceptors", type=positive_int, default=3,
                         help="acceptors of the local instance (default 3)")
     parser.add_argument("--in-memory", action="store_true",
                         help="local nodes without --data-dir (no fsync)")
@@ -40,29 +41,19 @@ def add_commands(commands):
                         help="comma-separated subset of W1,W2,W3,W4,W5 (default all)")
     parser.add_argument("--duration", type=float, default=10.0,
                         help="seconds per workload (default 10)")
-    parser.add_argument("--clients", type=_positive, default=16,
+    parser.add_argument("--clients", type=positive_int, default=16,
                         help="client threads for W2 (default 16)")
-    parser.add_argument("--processes", type=_positive, default=4,
+    parser.add_argument("--processes", type=positive_int, default=4,
                         help="client processes W2's threads are spread over (default 4)")
-    parser.add_argument("--window", type=_positive, default=2000,
+    parser.add_argument("--window", type=positive_int, default=2000,
                         help="calls in flight for W3 (default 2000)")
-    parser.add_argument("--trials", type=_positive, default=3,
+    parser.add_argument("--trials", type=positive_int, default=3,
                         help="failovers of each kind for W5 (default 3)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--plot", metavar="FILE.png", help="draw throughput against client "
                         "threads (W2 with 1-16) and latency CDFs (needs matplotlib)")
     add_security_flags(parser)
     parser.set_defaults(run=run_bench)
-
-
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def _workloads(text):
