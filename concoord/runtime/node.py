@@ -75,9 +75,10 @@ class NodeRunner:
 
     # ---- handling the node ------------------------------------------------------------------------
 
-    def _pump(self, conn=None):  # also on_read(conn)
+    def _pump(self, conn=None):
         """Handle the inbox now, unless another thread is doing so: that one re-checks the
-        inbox after letting go of the node, so nothing put before this call waits for a tick."""
+        inbox after letting go of the node, so nothing put before this call waits for a tick.
+        (Also the transport's on_read(conn): a reader has delivered all it read.)"""
         while not self.inbox.empty() and not self.stopping.is_set():
             if not self._owner.acquire(blocking=False):
                 return
