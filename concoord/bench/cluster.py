@@ -54,9 +54,9 @@ class LocalCluster:
         return self
 
     def wait_converged(self):
-        """Until every replica's view lists every node and each replica has applied at least
-        what the most advanced one had applied when this was called (under load they are
-        never all at the same slot at one instant)."""
+        """Until every replica's view lists every node, all replicas name the same leader, and
+        each has applied at least what the most advanced one had applied when this was called
+        (under load they are never all at the same slot at one instant)."""
         want_r, want_a = sorted(self.replicas), sorted(self.acceptors)
         target = []
 
@@ -64,8 +64,10 @@ class LocalCluster:
             views = [query_status(r) for r in self.replicas]
             if not target:
                 target.append(max(v["slot_out"] for v in views))
-            return all(sorted(v["replicas"]) == want_r and sorted(v["acceptors"]) == want_a
-                       and v["slot_out"] >= target[0] for v in views)
+            leaders = {v.get("leader") for v in views}
+            return None not in leaders and len(leaders) == 1 and all(
+                sorted(v["replicas"]) == want_r and sorted(v["acceptors"]) == want_a
+                and v["slot_out"] >= target[0] for v in views)
         self._wait(converged, "the instance to converge")
 
     def leader(self, exclude=()):

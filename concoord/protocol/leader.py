@@ -278,8 +278,14 @@ class Leader:
     # ---- liveness -------------------------------------------------------------------------
 
     def on_heartbeat(self, msg, now, effects):
-        if msg.ballot < self.leader_ballot or msg.ballot < self.ballot:
+        """An active leader is alive. It is followed even when this replica's own ballot is
+        higher, unless this replica leads with it: a ballot no quorum adopted counts for
+        nothing, and while that leader keeps its read lease the acceptors refuse our Prepare,
+        so a candidate waiting for it would campaign (and stay out of the view) forever."""
+        if msg.ballot < self.leader_ballot or (self.state == ACTIVE and msg.ballot < self.ballot):
             return
+        if self.state == CANDIDATE and msg.ballot < self.ballot:
+            self._step_down(now, effects)
         self.preempted(msg.ballot, now, effects)
         self.leader_id = msg.src
         self.last_heard = now

@@ -569,3 +569,23 @@ def test_consensus_messages_from_strangers_are_ignored():
     assert cluster.node.replica.slot_out == 1
     cluster.handle(Heartbeat("mallory", Ballot(10**9, "mallory"), 5, cluster.config))
     assert cluster.node.leader.leader_id != "mallory"
+
+
+def test_a_candidate_follows_an_active_leader_with_a_lower_ballot():
+    """r1 campaigned for round 1 and lost the race to r0, whose ballot (1, r0) is below its own
+    (1, r1): no acceptor will promise r1 while r0 renews its lease, so r1 must follow r0 rather
+    than campaign forever (found by the nemesis whole-restart test)."""
+    cluster = Cluster(replicas=("r0", "r1"))
+    cluster.tick(2 * ELECTION)                           # r1 campaigns; its Prepares are lost
+    assert cluster.node.leader.state == CANDIDATE
+    assert cluster.node.leader.ballot == Ballot(1, "r1", 0)
+    cluster.handle(Heartbeat("r0", Ballot(1, "r0", 0), 1, cluster.config, cluster.now, 0.25))
+    assert cluster.node.leader.state == FOLLOWER
+    assert cluster.node.leader.leader_id == "r0"
+
+
+def test_an_active_leader_ignores_heartbeats_of_a_lower_ballot():
+    cluster = Cluster(replicas=("r1", "r2"))
+    cluster.elect()
+    cluster.handle(Heartbeat("r2", Ballot(0, "r2", 0), 1, cluster.config, cluster.now, 0.25))
+    assert cluster.node.leader.state == ACTIVE and cluster.node.leader.leader_id == "r1"
