@@ -24,6 +24,11 @@ class ConfigHistory:
         index = bisect.bisect_right(self._starts, slot) - 1
         return self._configs[max(index, 0)]
 
+    def governing_from(self, slot):
+        """Every configuration that governs some slot at or after ``slot``, oldest first."""
+        index = max(bisect.bisect_right(self._starts, slot) - 1, 0)
+        return self._configs[index:]
+
     @property
     def latest(self):
         return self._configs[-1]

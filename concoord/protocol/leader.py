@@ -44,7 +44,8 @@ class Leader:
         self.timing = timing
         self.state = FOLLOWER
         self.ballot = ZERO_BALLOT         # this node's ballot while campaigning or active
-        self.leader_ballot = ZERO_BALLOT  # the highest ballot seen from anyone
+        self.leader_ballot = ZERO_BALLOT  # the highest ballot known to have become active
+        self.highest_ballot = ZERO_BALLOT # the highest ballot seen anywhere (for our next round)
         self.leader_id = None             # who we believe leads (a hint for clients)
         self.last_heard = now             # last sign of life of the leader we follow
         self.leader_slot_out = 0          # how far the followed leader's replica has applied
@@ -106,7 +107,7 @@ class Leader:
         self._campaign(now, effects)
 
     def _campaign(self, now, effects):
-        round_ = max(self.ballot.round, self.leader_ballot.round) + 1
+        round_ = max(self.ballot.round, self.highest_ballot.round) + 1
         self.ballot = Ballot(round_, self.node_id, self.incarnation)
         self.state = CANDIDATE
         self._reset_ballot_state(now)
@@ -121,14 +122,14 @@ class Leader:
         effects.broadcast(acceptors, Prepare(self.node_id, self.ballot, from_slot))
 
     def preempted(self, ballot, now, effects):
-        """Someone holds a higher ballot: follow it and send our clients there."""
-        if ballot <= self.leader_ballot and self.state == FOLLOWER:
-            return
-        self.leader_ballot = max(self.leader_ballot, ballot)
+        """An acceptor reports a higher ballot: stop campaigning or leading with ours. Whom to
+        follow is another matter: that ballot may never have won (its candidate may have
+        reached a single acceptor and died), so only a heartbeat makes its sender our leader;
+        following a ballot that never became active would ignore the live leader forever."""
+        self.highest_ballot = max(self.highest_ballot, ballot)
         if ballot > self.ballot and self.state != FOLLOWER:
             self._step_down(now, effects)
-        self.leader_id = self.leader_ballot.leader
-        self.last_heard = now
+            self.last_heard = now
 
     def _step_down(self, now, effects):
         self.state = FOLLOWER
@@ -156,7 +157,7 @@ class Leader:
         if self.state == CANDIDATE and not self.scouts:
             self.state = ACTIVE
             self.leader_id = self.node_id
-            self.leader_ballot = self.ballot
+            self.leader_ballot = self.highest_ballot = self.ballot
             self.active_since = now
             self.sessions.restart(self.replica.sessions, now)
         if self.state == ACTIVE:
@@ -235,10 +236,19 @@ class Leader:
         self.progress[msg.src] = (msg.durable_slot, now)
 
     def update_gc_floor(self, now, own_durable):
-        fresh = [durable for replica, (durable, seen) in self.progress.items()
-                 if replica in self.configs.latest.replicas
-                 and now - seen < GC_STALE_FACTOR * self.timing.election_timeout]
-        self.gc_floor = max(self.gc_floor, min(fresh + [own_durable]))
+        """Acceptors may forget below the slot every replica of the view made durable. A
+        replica that has not reported to this leader yet counts as having applied nothing (a
+        new leader knows nothing of the others' progress): only one silent for
+        GC_STALE_FACTOR election timeouts is left behind, to install a snapshot later."""
+        floor = own_durable
+        for replica in self.configs.latest.replicas:
+            if replica == self.node_id:
+                continue
+            durable, seen = self.progress.get(replica, (1, self.active_since))
+            if now - max(seen, self.active_since) < GC_STALE_FACTOR * self.timing.election_timeout:
+                floor = min(floor, durable)
+        assert floor >= 1
+        self.gc_floor = max(self.gc_floor, floor)
 
     def on_accepted(self, msg, now, effects):
         """Returns (slot, batch) when that slot has just been decided, else None."""
@@ -287,6 +297,7 @@ class Leader:
         if self.state == CANDIDATE and msg.ballot < self.ballot:
             self._step_down(now, effects)
         self.preempted(msg.ballot, now, effects)
+        self.leader_ballot = max(self.leader_ballot, msg.ballot)
         self.leader_id = msg.src
         self.last_heard = now
         self.leader_slot_out = max(self.leader_slot_out, msg.slot_out)
@@ -300,17 +311,28 @@ class Leader:
                 self.lease_grants[msg.src] = max(self.lease_grants.get(msg.src, -1.0),
                                                  msg.sent_at)
 
+    def _governing(self):
+        """The configurations of every slot this leader has not applied yet: another leader
+        could decide in any of them, so leases and liveness must cover them all."""
+        return self.configs.governing_from(self.replica.slot_out)
+
     def lease_valid(self, now):
-        """True while a quorum of the acceptors promised no other ballot: no other leader can
-        decide anything, so this one may answer reads from its replica's state."""
-        if self.state != ACTIVE or not self.timing.lease:
-            return False
-        config = self.configs.latest
-        grants = sorted((self.lease_grants.get(a, -1.0) for a in config.acceptors), reverse=True)
-        if len(grants) < config.quorum() or grants[config.quorum() - 1] < 0:
+        """True while, in every configuration that governs a slot at or after slot_out, a
+        quorum of acceptors promised no other ballot: no other leader can decide anything
+        this replica has not applied, so it may answer reads from its own state. Not while a
+        scout runs: an acceptor set it has not won yet may hold another ballot's proposals."""
+        if self.state != ACTIVE or not self.timing.lease or self.scouts:
             return False
         safe_length = self.timing.lease * (1 - self.timing.clock_drift)
-        return now < grants[config.quorum() - 1] + safe_length
+        return all(now < self._lease_start(config) + safe_length
+                   for config in self._governing())
+
+    def _lease_start(self, config):
+        """When the quorum-th most recent grant of ``config``'s acceptors was asked for."""
+        grants = sorted((self.lease_grants.get(a, -1.0) for a in config.acceptors), reverse=True)
+        if len(grants) < config.quorum() or grants[config.quorum() - 1] < 0:
+            return float("-inf")
+        return grants[config.quorum() - 1]
 
     def read_barrier(self):
         """Slot the replica must have applied before a read may be answered locally: every
@@ -390,14 +412,18 @@ class Leader:
         only while a quorum answered recently, so that a leader cut off from the acceptors lets
         the others elect a new one."""
         self.last_heartbeat = now
+        governing = self._governing()
         config = self.configs.latest
         beat = Heartbeat(self.node_id, self.ballot, self.replica.slot_out, config, float(now),
                          float(self.timing.lease))
-        effects.broadcast(config.acceptors, beat)
+        effects.broadcast(sorted({a for c in governing for a in c.acceptors}), beat)
+        if all(self._answered_recently(c, now) for c in governing):
+            effects.broadcast([r for r in config.replicas if r != self.node_id], beat)
+
+    def _answered_recently(self, config, now):
         recent = sum(1 for a in config.acceptors
                      if now - self.acceptor_acks.get(a, -1e18) <= self.timing.election_timeout)
-        if recent >= config.quorum():
-            effects.broadcast([r for r in config.replicas if r != self.node_id], beat)
+        return recent >= config.quorum()
 
     def check_invariants(self):
         window_end = self.replica.slot_out + self.configs.window

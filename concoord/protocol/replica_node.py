@@ -172,12 +172,18 @@ class ReplicaNode:
         while self.reads and self.reads[0][0] <= self.replica.slot_out:
             _, command = self.reads.popleft()
             if self.leader.lease_valid(now):
-                reply = self.state_machine.execute(command, None, None)
+                reply = self.state_machine.execute(command, None, self._read_stamp(now))
                 self.replica.reply(command, reply, effects)
             elif self.leader.is_active:
                 self.leader.submit(command, now, effects)
         if self.reads and not self.leader.is_active:
             self.reads.clear()     # their clients will retry at the new leader
+
+    def _read_stamp(self, now):
+        """The replicated clock a lease read sees: the leader's clock, as a slot it proposed
+        now would carry, never before the stamp of the last slot applied (a Lock's held()
+        through the lease must agree with held() through the log)."""
+        return max(float(now + self.leader.clock_offset), self.replica.batch_time)
 
     def _on_promise(self, msg, now, effects):
         self.leader.on_promise(msg, now, effects)

@@ -1,0 +1,162 @@
+"""Regression tests of safety and liveness bugs found by review, each an exact schedule on real
+ReplicaNodes and Acceptors (tests/protocol/net.py) that failed on the code before its fix."""
+
+from concoord.protocol.effects import Effects
+from concoord.protocol.leader import ACTIVE, FOLLOWER
+from concoord.wire.messages import OK, Accept, CatchupReply, Decision
+
+from tests.protocol.net import Net
+
+
+def elect_r0(net):
+    net.run(0.6)
+    assert net.leaders() == ["r0"]
+
+
+def test_a_new_leader_keeps_the_slots_a_lagging_live_replica_still_needs():
+    """Bug: a freshly elected leader has no progress reports yet and let the acceptors forget
+    every slot below its own slot_out. Here r2 is alive but its decisions are lost; r0 leads,
+    crashes; r1 leads, decides one write (which carried the new GC floor), crashes. r2 (2 of 3
+    replicas down, within the f+1 = 3 replicas' tolerance) must recover every write."""
+    net = Net()
+    elect_r0(net)
+    net.drop = lambda src, dest, msg: dest == "r2" and isinstance(msg, (Decision, CatchupReply))
+    written = [net.request("r0") for _ in range(5)]
+    net.run(0.2)
+    assert all(net.reply_to(key).status == OK for key in written)
+    assert net.replica("r2").slot_out == 1
+    net.kill("r0")
+    net.run(1.0)
+    assert net.leaders() == ["r1"]
+    written.append(net.request("r1"))
+    net.run(0.2)
+    assert net.reply_to(written[-1]).status == OK
+    floor = max(net.nodes[a].gc_below for a in ("a0", "a1", "a2"))
+    assert floor <= net.replica("r2").slot_out, "acceptors forgot slots r2 never applied"
+    net.kill("r1")
+    net.heal()
+    net.run(2.0)
+    assert net.leaders() == ["r2"]
+    assert set(written) <= set(net.entries("r2")), "acknowledged writes lost"
+
+
+def test_a_follower_keeps_following_the_live_leader_after_a_ballot_that_never_won():
+    """Bug: a ballot seen only in a Promise (r2 campaigned through a single acceptor, then died)
+    raised the follower's leader ballot, so r1 dropped the live leader r0's heartbeats forever,
+    redirected clients to the dead r2 and never caught up."""
+    net = Net()
+    elect_r0(net)
+    net.cut_both("r0", "a2")                 # a2's lease to r0 lapses
+    net.cut |= {("r2", "a0"), ("r2", "a1")}  # r2 reaches a2 only
+    net.run(0.5)
+    effects = Effects()
+    net.nodes["r2"].leader.campaign(net.now, effects)
+    net._apply("r2", effects)
+    net.flush()
+    assert net.nodes["a2"].promised.leader == "r2"
+    net.kill("r2")
+    net.cut_both("r0", "r1")                 # r1 stops hearing r0 and campaigns: a2 answers
+    net.run(0.5)                             # with r2's higher ballot
+    assert net.nodes["r1"].leader.state == FOLLOWER
+    net.cut -= {("r0", "r1"), ("r1", "r0")}
+    net.run(1.0)
+    follower = net.nodes["r1"].leader
+    assert net.leaders() == ["r0"]
+    assert follower.state == FOLLOWER and follower.leader_id == "r0"
+    key = net.request("r0")
+    net.run(0.3)
+    assert net.reply_to(key).status == OK
+    assert key in net.entries("r1"), "r1 no longer follows the live leader"
+    assert net.nodes["r0"].leader.state == ACTIVE
+
+
+def test_a_lease_comes_from_every_configuration_that_governs_the_leaders_next_slots():
+    """Bug: the lease was checked against (and renewed from) the latest acceptor set only.
+    While r0's next slot is still governed by {a0, a1, a2} and a later one by {a2, a3, a4},
+    grants from {a2, a3, a4} do not stop another leader from winning a0 and a1 and deciding
+    r0's next slot: r0 must not count itself leased."""
+    net = Net(spare_acceptors=("a3", "a4"))
+    elect_r0(net)
+    r0 = net.nodes["r0"]
+    newer = r0.configs.latest._replace(acceptors=("a2", "a3", "a4"))
+    r0.configs.schedule(r0.replica.slot_out - 1, newer)     # governs from slot_out + 9
+    assert r0.configs.config_for(r0.replica.slot_out).acceptors == ("a0", "a1", "a2")
+    effects = Effects()        # phase 1 with the newer set, as padding into its slots does
+    r0.leader._ensure_scout(newer.acceptors, r0.replica.slot_out + 9, net.now, effects)
+    net._apply("r0", effects)
+    net.flush()
+    assert not r0.leader.scouts
+    net.run(0.3)
+    assert r0.leader.lease_valid(net.now), "a quorum of both sets leases r0"
+    net.cut_both("r0", "a0")
+    net.cut_both("r0", "a1")
+    net.run(net.timing.lease)
+    assert r0.leader.is_active
+    assert not r0.leader.lease_valid(net.now), "leased by the newer set only"
+
+
+def test_a_lease_read_waits_for_the_old_leaders_own_proposals():
+    """The schedule the lease bug was first reported with: after several acceptor changes
+    inside one WINDOW, r0's no-op padding never reached a0 and a1, so its slot_out is still
+    governed by {a0, a1, a2}; cut off from a0 and a1, it hears grants from {a2, a3, a4} while
+    r1 (lagging: its whole window is governed by the old set) wins a0 and a1 and decides a
+    write in r0's next slot. r0's read must not miss it."""
+    net = Net(spare_acceptors=("a3", "a4"))
+    elect_r0(net)
+    first = net.replica("r0").slot_out
+    changes = (("@join", ["acceptor", "a3"]), ("@remove", ["a0"]),
+               ("@join", ["acceptor", "a4"]), ("@remove", ["a1"]))
+    net.drop = lambda src, dest, msg: (
+        (dest == "r1" and isinstance(msg, (Decision, CatchupReply)))
+        or (src == "r0" and dest in ("a0", "a1") and isinstance(msg, Accept)
+            and msg.slot >= first + len(changes)))
+    r0 = net.nodes["r0"]
+    r0.leader.batching_depth = len(changes)        # one slot each, all proposed at once
+    net.hold = lambda src, dest, msg: src == "r0" and isinstance(msg, Accept)
+    keys = [net.request("r0", method, "admin", args) for method, args in changes]
+    net.release()
+    assert all(net.value_of(key)[0] == OK for key in keys)
+    assert r0.configs.latest.acceptors == ("a2", "a3", "a4")
+    assert r0.configs.config_for(r0.replica.slot_out).acceptors == ("a0", "a1", "a2")
+    net.heal()
+    for cut in (("r0", "a0"), ("r0", "a1"), ("r1", "a2"), ("r0", "r1")):
+        net.cut_both(*cut)
+    net.drop = lambda src, dest, msg: dest == "r1" and isinstance(msg, (Decision, CatchupReply))
+    net.nodes["r1"].leader.batching_depth = 10
+    net.hold = lambda src, dest, msg: src == "r1" and isinstance(msg, Accept)
+    net.run(1.0)
+    assert net.nodes["r1"].leader.is_active
+    write = net.request("r1")
+    net.release()
+    assert net.value_of(write)[0] == OK
+    read = net.request("r0", "count")
+    answer = net.value_of(read)
+    assert answer is None or answer[0] != OK or answer[1] >= 1, \
+        f"r0 answered a read from a lease that no longer covered its slots: {answer}"
+
+
+def test_lease_reads_see_the_leaders_clock_not_time_zero():
+    """Bug: lease reads ran with no time stamp, so a method that reads the replicated clock
+    (a Lock's held() checks its expiry) saw time() == 0.0 from a lease and the real time
+    through the log."""
+    from concoord import determinism
+    from concoord.runtime.object_host import ObjectHost
+    import concoord
+
+    class Clock:
+        @concoord.readonly
+        def now(self):
+            return determinism.time()
+
+        def stamp(self):
+            return determinism.time()
+
+    hosts = {r: ObjectHost(Clock) for r in ("r0", "r1", "r2")}
+    net = Net(state_machines=hosts)
+    elect_r0(net)
+    logged = net.value_of(net.request("r0", "stamp", args=[]))
+    net.run(0.2)
+    leased = net.value_of(net.request("r0", "now", args=[]))
+    assert logged[0] == OK and leased[0] == OK
+    assert net.nodes["r0"].leader.lease_valid(net.now)
+    assert leased[1] >= logged[1] > 0, f"lease read saw time {leased[1]}"
