@@ -235,11 +235,11 @@ def run_replica(args):
         from concoord.dns.replica_dns import serve_dns_alongside
         dns = serve_dns_alongside(runner.node_id, args.domain, args.addr, args.dns_port)
     try:
-        serve_until_signalled(runner)
+        failure = serve_until_signalled(runner)
     finally:
         if dns is not None:
             dns.stop()
-    return 0
+    return _exit_status("replica", failure)
 
 
 def run_acceptor(args):
@@ -250,8 +250,15 @@ def run_acceptor(args):
                             _limits(args))
     if handler is not None:
         handler.node_id = runner.node_id
-    serve_until_signalled(runner)
-    return 0
+    return _exit_status("acceptor", serve_until_signalled(runner))
+
+
+def _exit_status(role, failure):
+    """0 after a signal; 1, with the reason on stderr, when the node stopped itself."""
+    if failure is None:
+        return 0
+    print(f"concoord {role}: stopped: {failure}", file=sys.stderr)
+    return 1
 
 
 def _limits(args):

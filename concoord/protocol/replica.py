@@ -13,6 +13,10 @@ from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_v
 
 MAX_CATCHUP_BATCH = 256
 MAX_CATCHUP_COMMANDS = 16384    # batches hold up to 1024 commands: bound a reply's size too
+# ... and its bytes: a batch holds up to 1 MiB of arguments, and a reply must stay well under
+# the 32 MiB frame limit (an oversized frame cannot be sent, so the peer would ask forever).
+MAX_CATCHUP_BYTES = 8 << 20
+COMMAND_OVERHEAD = 64           # encoded bytes of a command besides its arguments (about)
 
 
 class Replica:
@@ -63,12 +67,16 @@ class Replica:
 
     def decisions_from(self, from_slot):
         """Decisions this replica still holds, from ``from_slot`` on (for a lagging peer)."""
-        out, commands = [], 0
+        out, commands, size = [], 0, 0
         slot = from_slot
-        while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH and (
-                not out or commands < MAX_CATCHUP_COMMANDS):
-            out.append((slot, self.decisions[slot]))
-            commands += len(self.decisions[slot].commands)
+        while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH:
+            batch = self.decisions[slot]
+            commands += len(batch.commands)
+            size += sum(len(c.args) + len(c.method) + len(c.client_id) + COMMAND_OVERHEAD
+                        for c in batch.commands)
+            if out and (commands > MAX_CATCHUP_COMMANDS or size > MAX_CATCHUP_BYTES):
+                break       # the first slot always goes: a batch alone fits in a frame
+            out.append((slot, batch))
             slot += 1
         return tuple(out)
 

@@ -236,10 +236,12 @@ def _remembered_port(data_dir):
 
 
 def serve_until_signalled(runner):
-    """Block until SIGINT or SIGTERM, then stop the node cleanly."""
+    """Block until SIGINT or SIGTERM, then stop the node cleanly. Returns why the node
+    stopped itself (a disk or internal error), or None after a signal."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     while not stop.is_set() and not runner.stopping.is_set():
-        stop.wait(0.5)
+        stop.wait(0.1)
     runner.stop()
+    return runner.failure

@@ -29,6 +29,10 @@ NODES_ONLY = encode_value(ExceptionValue(
 log = logging.getLogger("concoord.node")
 
 
+class NodeFailure(Exception):
+    """The node cannot go on safely (a write to its disk failed, an invariant broke)."""
+
+
 class NodeRunner:
     def __init__(self, node_id, protocol_node, transport_factory, storage=None, snapshots=None,
                  max_in_flight=MAX_IN_FLIGHT):
@@ -41,6 +45,7 @@ class NodeRunner:
         self.clients = {}          # client id -> connection its requests arrived on
         self.transport = transport_factory(self._on_message, self._on_disconnect, self._pump)
         self.stopping = threading.Event()
+        self.failure = None        # why the node stopped itself, for the exit status
         self._owner = threading.Lock()     # held by the thread handling the node
         self._next_tick = time.monotonic()
         self.thread = threading.Thread(target=self._run, name="concoord-timer", daemon=True)
@@ -84,6 +89,8 @@ class NodeRunner:
                 return
             try:
                 self._handle(self._take_batch())
+            except NodeFailure:
+                return              # logged; the process is on its way out
             finally:
                 self._owner.release()
 
@@ -91,7 +98,10 @@ class NodeRunner:
         """The timer thread: ticks, and anything left in the inbox."""
         while not self.stopping.wait(max(0.0, self._next_tick - time.monotonic())):
             with self._owner:
-                self._handle(self._take_batch())
+                try:
+                    self._handle(self._take_batch())
+                except NodeFailure:
+                    return          # logged; the process is on its way out
             self._pump()
 
     def _take_batch(self):
@@ -117,7 +127,24 @@ class NodeRunner:
             effects.extend(self.node.tick(now))
         self._carry_out(effects)
         if self.snapshots is not None:
-            self.snapshots.maybe_persist(self.node)
+            self._persisting("its snapshot", self.snapshots.maybe_persist, self.node)
+
+    def _persisting(self, what, write, *args):
+        """Disk errors are fatal: the protocol state already counts on what was being written
+        (an acceptor's promise is raised in memory before it is made durable), and answering
+        from it after the write failed would make a promise that a restart forgets."""
+        try:
+            write(*args)
+        except OSError as exc:
+            self.fail(f"cannot write {what} to disk: {exc}")
+            raise NodeFailure(self.failure) from exc
+
+    def fail(self, reason):
+        """Stop the node for good: the process exits non-zero with ``reason``."""
+        if self.failure is None:
+            self.failure = reason
+        log.critical("stopping this node: %s", reason)
+        self.stopping.set()
 
     def _dispatch(self, conn, msg, effects):
         try:
@@ -133,11 +160,11 @@ class NodeRunner:
                 if isinstance(msg, ClientRequest):
                     self.clients[msg.command.client_id] = conn
                 effects.extend(self.node.handle(msg, time.monotonic()))
-        except Exception:
+        except Exception as exc:
             # An invariant violation or a bug: continuing could spread a wrong state; stop the
-            # node (the process exits) and let the others carry on.
-            log.critical("stopping this node after an internal error", exc_info=True)
-            self.stopping.set()
+            # node (the process exits non-zero) and let the others carry on.
+            log.critical("internal error", exc_info=True)
+            self.fail(f"internal error: {type(exc).__name__}: {exc}")
             raise
 
     def _admitted(self, conn, msg):
@@ -158,8 +185,8 @@ class NodeRunner:
             del self.clients[client_id]
 
     def _carry_out(self, effects):
-        if effects.persist and self.storage is not None:
-            self.storage.append(effects.persist)     # durable before anything leaves
+        if effects.persist and self.storage is not None:   # durable before anything leaves
+            self._persisting("its promises", self.storage.append, effects.persist)
         sends = effects.sends
         index = 0
         while index < len(sends):

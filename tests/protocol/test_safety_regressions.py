@@ -160,3 +160,24 @@ def test_lease_reads_see_the_leaders_clock_not_time_zero():
     assert logged[0] == OK and leased[0] == OK
     assert net.nodes["r0"].leader.lease_valid(net.now)
     assert leased[1] >= logged[1] > 0, f"lease read saw time {leased[1]}"
+
+
+def test_a_catchup_reply_of_large_batches_fits_in_a_frame():
+    """Bug: catch-up replies were bounded by slots and commands only: 40 slots of 1 MiB
+    batches made a reply over the 32 MiB frame limit, its encoding failed, and the lagging
+    replica asked again forever."""
+    from concoord.wire.codec import encode_frame
+    from concoord.wire.messages import CatchupRequest
+    from concoord.wire.types import Batch, Command
+
+    net = Net()
+    r0 = net.nodes["r0"]
+    big = Batch(1.0, (Command("c1", 1, "append", b"x" * (1 << 20)),))
+    for slot in range(1, 41):
+        r0.replica.on_decision(slot, big._replace(commands=(
+            big.commands[0]._replace(number=slot),)), Effects())
+    assert r0.replica.slot_out == 41
+    sent = r0.handle(CatchupRequest("r2", 1), net.now).sends
+    (dest, reply), = sent
+    encode_frame(reply)                       # raises WireError when over the frame limit
+    assert dest == "r2" and 1 <= len(reply.decisions) < 40
