@@ -61,6 +61,7 @@ class Leader:
         self.joined = set()               # replicas that (re)joined since the last tick
         self.joined_at = {}               # replica -> when it last (re)joined
         self.active_since = now
+        self.batching_depth = BATCHING_DEPTH   # slots of new commands in phase 2 at once
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
@@ -68,7 +69,6 @@ class Leader:
         self.scouts = {}          # acceptor set -> Scout (phase 1 under way)
         self.adopted = {}         # acceptor set -> {slot: PValue} (phase 1 done for self.ballot)
         self.commanders = {}      # slot -> Commander (phase 2 under way)
-        self.batching_depth = BATCHING_DEPTH
         self.proposals = {}       # slot -> Batch proposed under self.ballot
         self.next_slot = self.replica.slot_out
         self.constrained_up_to = 0

@@ -2,8 +2,11 @@
 
 Each record is ``length (4 bytes) | crc32 (4 bytes) | body``. ``append`` writes a whole batch
 of records and fsyncs once (group commit), so the node can then send every reply that depends
-on them. Recovery reads records until the first short or corrupt one (a crash in the middle of
-a write leaves a torn tail) and truncates the file there. When the file grows well past the
+on them. Recovery reads records until the first short or corrupt one. Only a torn tail is cut
+off: the last record running past the end of the file, or zeros to the end (a crash while
+appending, before its fsync). A bad record with anything else after it means damage to records
+that were fsync'd, promises the acceptor answered with: it refuses to start rather than forget
+them (CorruptLogError). When the file grows well past the
 live state, it is rewritten from the state (write a new file, fsync, rename) so that disk use
 follows what the acceptor remembers, not the history.
 """
@@ -13,7 +16,8 @@ import os
 import struct
 import zlib
 
-from concoord.errors import WireError
+from concoord.errors import ConcoordError, WireError
+from concoord.runtime.durable_file import fsync_directory
 from concoord.wire.codec import decode_record, encode_record
 
 HEADER = struct.Struct(">II")
@@ -22,6 +26,10 @@ COMPACT_FACTOR = 4          # rewrite when the file holds 4x more records than t
 MIN_COMPACT_RECORDS = 10_000
 
 log = logging.getLogger("concoord.disk")
+
+
+class CorruptLogError(ConcoordError):
+    """Records before the end of the log are damaged: its promises cannot be trusted."""
 
 
 class DiskLog:
@@ -40,6 +48,12 @@ class DiskLog:
             with open(self.path, "rb") as f:
                 data = f.read()
             records, good_end = _parse(data)
+            if good_end < len(data) and not _torn_tail(data, good_end):
+                raise CorruptLogError(
+                    f"{self.path}: corrupt record at byte {good_end} of {len(data)}, not at the "
+                    f"end: the promises after it would be forgotten. Restore the file, or start "
+                    f"this acceptor as a new member with an empty --data-dir (and remove the "
+                    f"old one from the instance)")
             if good_end < len(data):
                 log.warning("%s: dropping %d bytes of torn or corrupt records at the end",
                             self.path, len(data) - good_end)
@@ -77,7 +91,7 @@ class DiskLog:
             os.fsync(f.fileno())
         self._file.close()
         os.replace(temporary, self.path)
-        _fsync_directory(os.path.dirname(self.path))
+        fsync_directory(os.path.dirname(self.path))
         self._file = open(self.path, "ab")
         self.records_in_file = len(records)
 
@@ -108,9 +122,12 @@ def _parse(data):
     return records, offset
 
 
-def _fsync_directory(directory):
-    fd = os.open(directory or ".", os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _torn_tail(data, bad):
+    """True when the bad record at ``bad`` is what a crash during an append leaves: a record
+    cut short by the end of the file, or zeros (blocks allocated but never written)."""
+    if bad + HEADER.size > len(data):
+        return True
+    length, _ = HEADER.unpack_from(data, bad)
+    if bad + HEADER.size + length >= len(data):
+        return True
+    return not data[bad:].strip(b"\0")

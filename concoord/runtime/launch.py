@@ -17,6 +17,7 @@ from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.timing import Timing
 from concoord.runtime.disk_log import DiskLog
+from concoord.runtime.durable_file import write_durably
 from concoord.runtime.node import NodeRunner
 from concoord.runtime.object_host import ObjectHost
 from concoord.runtime.ports import bind_listener
@@ -181,12 +182,8 @@ def _remember_genesis_when_complete(runner, data_dir, node_id):
             genesis = runner.call(lambda node: node.configs.config_for(1))
             if genesis.acceptors:
                 _remember_identity(data_dir, node_id)
-                temporary = os.path.join(data_dir, GENESIS_FILE + ".new")
-                with open(temporary, "w") as f:
-                    json.dump([list(group) for group in genesis], f)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(temporary, os.path.join(data_dir, GENESIS_FILE))
+                write_durably(os.path.join(data_dir, GENESIS_FILE),
+                              json.dumps([list(group) for group in genesis]))
                 return
             time.sleep(0.1)
     threading.Thread(target=watch, name="concoord-genesis", daemon=True).start()
@@ -222,8 +219,7 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
 
 
 def _remember_identity(data_dir, node_id):
-    with open(os.path.join(data_dir, IDENTITY_FILE), "w") as f:
-        f.write(node_id + "\n")
+    write_durably(os.path.join(data_dir, IDENTITY_FILE), node_id + "\n")
 
 
 def _remembered_port(data_dir):

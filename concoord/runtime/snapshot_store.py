@@ -10,6 +10,7 @@ import os
 import time
 
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
+from concoord.runtime.durable_file import write_durably
 
 FILE_NAME = "snapshot"
 # Acceptors keep every command since the last snapshot of the slowest replica in memory and on
@@ -51,10 +52,5 @@ class SnapshotStore:
         self.view_at = view
         if snapshot is None:
             return      # the object cannot be snapshotted: acceptors keep everything
-        temporary = self.path + ".new"
-        with open(temporary, "wb") as f:
-            f.write(snapshot)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, self.path)
+        write_durably(self.path, snapshot)   # acceptors forget what it holds: on disk first
         node.durable_slot = node.replica.slot_out

@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from concoord.bench.cluster import LocalCluster
+from concoord.checker.history import OK
 from tests.integration.nemesis import Load
 
 COUNTER = "concoord.objects.counter.Counter"
@@ -30,7 +31,9 @@ def test_leader_killed_and_restarted_twice_under_load(cluster, tmp_path):
             cluster.restart(leader)             # back from its data dir, caught up
             load.wait_for(100)
         history, value = load.check(cluster.replicas)
-    assert value >= 400
+    # check() asserted acknowledged <= value <= acknowledged + unknown; here: there was load.
+    # (One call in READ_EVERY is a read: 700 answered calls hold about 560 increments.)
+    assert value >= history.count(OK, "increment") >= 400
 
 
 def test_leader_stopped_and_continued_under_load(cluster, tmp_path):
@@ -57,4 +60,6 @@ def test_whole_instance_killed_and_restarted_from_disk_loses_nothing(cluster, tm
         cluster.restart_all()
         load.wait_for(200)
         history, value = load.check(cluster.replicas)
-    assert value >= 500
+    # 500 answered calls, one in READ_EVERY a read: about 400 increments (it once was 465
+    # when this asserted value >= 500, counting reads as increments).
+    assert value >= history.count(OK, "increment") >= 300

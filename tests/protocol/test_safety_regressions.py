@@ -181,3 +181,13 @@ def test_a_catchup_reply_of_large_batches_fits_in_a_frame():
     (dest, reply), = sent
     encode_frame(reply)                       # raises WireError when over the frame limit
     assert dest == "r2" and 1 <= len(reply.decisions) < 40
+
+
+def test_a_leaders_batching_depth_survives_its_campaigns():
+    """Bug: every campaign reset batching_depth to 1, so the simulator's depths 2 and 10 (the
+    most concurrent slots, which recovery bugs need) were never exercised past round one."""
+    net = Net()
+    for node in ("r0", "r1", "r2"):
+        net.nodes[node].leader.batching_depth = 10
+    elect_r0(net)
+    assert net.nodes["r0"].leader.batching_depth == 10

@@ -1,0 +1,61 @@
+"""The acceptor's log on disk: records survive, a torn tail is cut, damage before it is fatal."""
+
+import os
+
+import pytest
+
+from concoord.runtime.disk_log import FILE_NAME, CorruptLogError, DiskLog
+from concoord.wire.types import Ballot, Batch, Command, PValue
+
+RECORDS = [("promise", Ballot(1, "r0", 0)),
+           ("accept", PValue(Ballot(1, "r0", 0), 1, Batch(1.0, (Command("c", 1, "m", b""),)))),
+           ("promise", Ballot(2, "r1", 0)),
+           ("gc", 1)]
+
+
+def written(tmp_path):
+    disk = DiskLog(tmp_path)
+    assert disk.load() == []
+    disk.append(RECORDS[:2])
+    disk.append(RECORDS[2:])
+    disk.close()
+    return tmp_path / FILE_NAME
+
+
+def test_records_survive_a_restart(tmp_path):
+    written(tmp_path)
+    assert DiskLog(tmp_path).load() == RECORDS
+
+
+@pytest.mark.parametrize("tail", [b"\x00\x00\x00", b"\x00\x00\x00\x10\x12\x34\x56\x78abc",
+                                  b"\x00" * 4096])
+def test_a_torn_tail_is_cut_and_the_file_truncated(tmp_path, tail):
+    path = written(tmp_path)
+    size = path.stat().st_size
+    with open(path, "ab") as f:
+        f.write(tail)
+    assert DiskLog(tmp_path).load() == RECORDS
+    assert path.stat().st_size == size
+
+
+def test_a_damaged_record_before_the_tail_stops_the_acceptor(tmp_path):
+    """Bug: the first bad record anywhere cut the rest of the file with a warning, silently
+    dropping promises that were fsync'd and answered."""
+    path = written(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[12] ^= 0xFF                      # inside the first record's body
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptLogError, match="not at the end"):
+        DiskLog(tmp_path).load()
+    assert path.read_bytes() == bytes(data), "the damaged file must be left as it was"
+
+
+def test_a_rewrite_replaces_the_file_with_the_live_records(tmp_path):
+    written(tmp_path)
+    disk = DiskLog(tmp_path)
+    disk.load()
+    disk.rewrite(RECORDS[2:])
+    disk.append(RECORDS[:1])
+    disk.close()
+    assert DiskLog(tmp_path).load() == RECORDS[2:] + RECORDS[:1]
+    assert not os.path.exists(tmp_path / (FILE_NAME + ".new"))
