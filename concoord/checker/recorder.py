@@ -46,6 +46,8 @@ class RecordingProxy:
         except Exception as exc:
             if getattr(exc, "concoord_refused", False):   # the instance refused: never ran
                 writer.fail(seq, str(exc))
+            elif getattr(exc, "concoord_maybe_ran", False):   # e.g. its session expired
+                writer.unknown(seq, str(exc))
             elif isinstance(exc, RemoteError):
                 writer.raised(seq, exc.type_name, exc.remote_args)
             else:           # a builtin exception raised by the object, re-raised here

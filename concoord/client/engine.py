@@ -16,7 +16,8 @@ import time
 from concoord.client.connection import ReplicaConnection, has_port
 from concoord.errors import AuthenticationError, ConnectionError, RemoteError, WireError
 from concoord.wire.codec import encode_frame
-from concoord.wire.messages import BLOCKED, OK, REDIRECT, REJECTED, ClientReply, ClientRequest
+from concoord.wire.messages import (BLOCKED, MAYBE_RAN, OK, REDIRECT, REJECTED, ClientReply,
+                                   ClientRequest)
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -57,8 +58,11 @@ def _outcome(reply):
         return None, value
     if isinstance(value, ExceptionValue):
         exception = value.to_exception()
-        # Refused by the instance (session expired, not a method, ...): it never ran.
-        exception.concoord_refused = reply.status == REJECTED
+        # Refused by the instance (not a method, not allowed, ...): it never ran; unless the
+        # refusal says the instance no longer knows (session expired, stale number).
+        maybe_ran = bool(value.args) and value.args[0] in MAYBE_RAN
+        exception.concoord_refused = reply.status == REJECTED and not maybe_ran
+        exception.concoord_maybe_ran = reply.status == REJECTED and maybe_ran
         return exception, None
     return RemoteError("InvalidReply", value), None
 

@@ -140,15 +140,20 @@ class Leader:
     # ---- phase 1 --------------------------------------------------------------------------
 
     def on_promise(self, msg, now, effects):
+        if msg.gc_below > self.replica.slot_out and self.state != FOLLOWER:
+            # Acceptors forgot slots this replica never applied: recovering them from phase 1
+            # is impossible, so catch up from a peer's snapshot first. (Also when the acceptor
+            # refused us for another leader's lease: a replica restarted empty after it was
+            # removed hears no heartbeats and would otherwise campaign forever.)
+            self.leader_slot_out = max(self.leader_slot_out, msg.gc_below)
+            self.highest_ballot = max(self.highest_ballot, msg.ballot)
+            self._step_down(now, effects)
+            self.last_heard = now
+            return
         if msg.ballot > self.ballot:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot != self.ballot or self.state == FOLLOWER:
             return
-        if msg.gc_below > self.replica.slot_out:
-            # Acceptors forgot slots this replica never applied: recovering them from phase 1
-            # is impossible, so catch up from a peer's snapshot first.
-            self.leader_slot_out = max(self.leader_slot_out, msg.gc_below)
-            return self._step_down(now, effects)
         self.acceptor_acks[msg.src] = now
         for acceptors, scout in list(self.scouts.items()):
             if scout.from_slot == msg.from_slot and scout.on_promise(msg.src, msg.accepted):

@@ -8,9 +8,16 @@ decision, once known, never changes.
 from concoord.errors import WireError
 from concoord.protocol.client_table import ClientTable
 from concoord.protocol.config import ROLES, with_node, without_node
-from concoord.wire.messages import EXCEPTION, OK, REJECTED, ClientReply
+from concoord.wire.messages import (EXCEPTION, OK, REJECTED, SESSION_EXPIRED, STALE_NUMBER,
+                                   ClientReply)
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
+# An acceptor that still has its promises restarts from its --data-dir and never joins: one
+# that asks to join under a member's id has lost them, and letting it answer as that member
+# would let two leaders both win a quorum.
+AMNESIAC_ACCEPTOR = ("acceptor {} is already a member of this instance: restart it with the "
+                     "--data-dir that holds its promises, or replace it by a new acceptor on "
+                     "another address (its promises are lost)")
 MAX_CATCHUP_BATCH = 256
 MAX_CATCHUP_COMMANDS = 16384    # batches hold up to 1024 commands: bound a reply's size too
 # ... and its bytes: a batch holds up to 1 MiB of arguments, and a reply must stay well under
@@ -48,6 +55,11 @@ class Replica:
         self.decisions[slot] = batch
         self.held_commands += len(batch.commands)
         self.highest_decided = max(self.highest_decided, slot)
+        self.apply_ready(effects)
+
+    def apply_ready(self, effects):
+        """Apply held decisions from slot_out on, in order, as far as there is no gap (also
+        after a snapshot install, which may leave slot_out on a decision already held)."""
         while self.slot_out in self.decisions:
             self._apply(self.slot_out, self.decisions[self.slot_out], effects)
             self.slot_out += 1
@@ -86,11 +98,11 @@ class Replica:
         for command in batch.commands:
             state, stored = self.client_table.lookup(command.client_id, command.number)
             if command.client_id in self.expired:
-                self.reply(command, _rejection("session expired"), effects)
+                self.reply(command, _rejection(SESSION_EXPIRED), effects)
             elif state == "done":
                 self.reply(command, stored, effects)
             elif state == "stale":
-                self.reply(command, _rejection("stale command number"), effects)
+                self.reply(command, _rejection(STALE_NUMBER), effects)
             else:
                 reply = self._execute(slot, batch, command)
                 self.client_table.record(command.client_id, command.number, reply)
@@ -122,6 +134,9 @@ class Replica:
     def _reconfigure(self, slot, command, args):
         """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
         current = self.configs.latest
+        if command.method == "@join" and _is_join(args) and args[0] == "acceptor" \
+                and args[1] in current.acceptors:
+            return _rejection(AMNESIAC_ACCEPTOR.format(args[1]))
         if command.method == "@join" and _is_join(args):
             new = with_node(current, args[0], args[1])
         elif command.method == "@remove" and _is_remove(args, current):

@@ -14,7 +14,7 @@ from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
 from concoord.errors import WireError
 from concoord.wire.messages import (
-    OK, REDIRECT, REJECTED, Accepted, Applied, CatchupReply, CatchupRequest, ClientReply,
+    OK, REDIRECT, REJECTED, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply, CatchupRequest, ClientReply,
     ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
@@ -49,6 +49,7 @@ class ReplicaNode:
         self.retained_commands = RETAINED_COMMANDS
         self.known_peers = set()   # replicas a joining node learnt of from its bootstrap
         self.catchup_turn = 0
+        self._served_snapshot = (None, None)   # (slot_out, snapshot) last sent to a peer
 
     @property
     def configs(self):
@@ -127,7 +128,7 @@ class ReplicaNode:
         if state == "done":
             self.replica.reply(command, stored, effects)
         elif state == "stale":
-            self._refuse(command, "stale command number", effects)
+            self._refuse(command, STALE_NUMBER, effects)
         else:
             self.leader.submit(command, now, effects)
 
@@ -135,7 +136,7 @@ class ReplicaNode:
         if command.method in CLIENT_INTERNAL:
             return None
         if command.client_id in self.replica.expired:
-            return "session expired"
+            return SESSION_EXPIRED
         return self.state_machine.refusal(command.method)
 
     def _refuse(self, command, reason, effects):
@@ -198,7 +199,10 @@ class ReplicaNode:
 
     def _decide(self, slot, batch, now, effects):
         first = self.replica.slot_out
-        self.replica.on_decision(slot, batch, effects)
+        if slot is None:
+            self.replica.apply_ready(effects)
+        else:
+            self.replica.on_decision(slot, batch, effects)
         for applied in range(first, self.replica.slot_out):
             self.leader.on_applied(applied, self.replica.decisions[applied], now, effects)
         if self.reads:
@@ -238,7 +242,7 @@ class ReplicaNode:
 
     def _on_catchup_request(self, msg, now, effects):
         if msg.from_slot < self.replica.oldest_decision():
-            snapshot = take_snapshot(self.replica)   # the peer needs what we forgot
+            snapshot = self._snapshot()   # the peer needs what we forgot
             if snapshot is not None:
                 decisions = self.replica.decisions_from(self.replica.slot_out)
                 effects.send(msg.src, CatchupReply(self.node_id, decisions, snapshot,
@@ -248,12 +252,21 @@ class ReplicaNode:
         if decisions:
             effects.send(msg.src, CatchupReply(self.node_id, decisions))
 
+    def _snapshot(self):
+        """A snapshot of the current state, built once per slot_out: a far-behind peer asks
+        every catch-up interval until it has installed one, and building it costs as much as
+        the object is large."""
+        if self._served_snapshot[0] != self.replica.slot_out:
+            self._served_snapshot = (self.replica.slot_out, take_snapshot(self.replica))
+        return self._served_snapshot[1]
+
     def _on_catchup_reply(self, msg, now, effects):
         if msg.snapshot and msg.snapshot_slot > self.replica.slot_out:
             try:
                 install_snapshot(self.replica, msg.snapshot)
             except WireError:
                 return
+            self._decide(None, None, now, effects)   # decisions held past the snapshot
         for slot, batch in msg.decisions:
             self._decide(slot, batch, now, effects)
 

@@ -87,6 +87,8 @@ def _join(node_id, role, bootstrap):
     proxy = ClientProxy(replicas, timeout=JOIN_TIMEOUT, role=security.NODE)
     try:
         return proxy._invoke("@join", (role, node_id), {})
+    except (RuntimeError, PermissionError) as exc:    # the instance refused the join
+        raise ConcoordError(f"cannot join as {role} {node_id}: {exc}") from None
     finally:
         proxy.close()
 

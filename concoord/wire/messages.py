@@ -16,6 +16,12 @@ EXCEPTION = 1      # value is an encoded ExceptionValue raised by the object
 REDIRECT = 2       # not the leader: ``leader`` is the hint (or None when unknown)
 REJECTED = 3       # refused: value is an encoded ExceptionValue saying why
 BLOCKED = 4        # parked by the object: keep waiting; value is the park timeout (or None)
+# Refusals that do not mean "it never ran": the client's session expired (the instance forgot
+# which of its calls ran) or the command number is older than the ones it remembers. A caller
+# (and the linearizability checker) must count such a call as maybe applied.
+SESSION_EXPIRED = "session expired: this call may or may not have run"
+STALE_NUMBER = "stale command number: this call may or may not have run"
+MAYBE_RAN = (SESSION_EXPIRED, STALE_NUMBER)
 STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED, BLOCKED)
 
 MESSAGE_TYPES = {}

@@ -13,6 +13,7 @@ from concoord.checker import (FAIL, OK, RAISED, UNKNOWN, History, HistoryWriter,
                               RaisedError, RecordingProxy, check, load_history)
 from concoord.errors import ConnectionError, RemoteError
 from concoord.objects.counter import Counter
+from concoord.wire.messages import SESSION_EXPIRED, STALE_NUMBER
 
 
 def op(process, method, start, end, value=None, args=(), outcome=OK):
@@ -356,13 +357,33 @@ def _refused(exception):
     return exception
 
 
+def _maybe_ran(exception):
+    """As the proxy raises it when the instance no longer knows whether the call ran."""
+    exception.concoord_maybe_ran = True
+    return exception
+
+
+def test_a_session_expired_refusal_means_the_call_may_have_run():
+    """Likely bug, confirmed: 'session expired' was reported as never run, but the instance
+    forgets which of an expired client's calls ran (a retried call may have run first)."""
+    from concoord.client.engine import _outcome
+    from concoord.wire.messages import REJECTED, ClientReply
+    from concoord.wire.values import ExceptionValue, encode_value
+    for reason, maybe in ((SESSION_EXPIRED, True), (STALE_NUMBER, True), ("no method", False)):
+        reply = ClientReply("r", "c", 1, REJECTED,
+                            encode_value(ExceptionValue("RuntimeError", [reason])), None)
+        exception, _ = _outcome(reply)
+        assert exception.concoord_maybe_ran is maybe and exception.concoord_refused is not maybe
+
+
 @pytest.mark.parametrize("behaviour, outcome, value", [
     (("result", 7), OK, 7),
     (("error", KeyError("k")), RAISED, RaisedError("KeyError", ("k",))),
     (("error", RemoteError("Overdrawn", 3)), RAISED, RaisedError("Overdrawn", (3,))),
     (("error", ConnectionError("no reply")), UNKNOWN, None),
     (("refuse", "cannot encode"), FAIL, None),
-    (("error", _refused(RuntimeError("session expired"))), FAIL, None),
+    (("error", _refused(RuntimeError("'x' is not a public method"))), FAIL, None),
+    (("error", _maybe_ran(RuntimeError(SESSION_EXPIRED))), UNKNOWN, None),
 ])
 def test_recording_proxy_classifies_outcomes(tmp_path, behaviour, outcome, value):
     path = tmp_path / "h.jsonl"

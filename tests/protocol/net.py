@@ -8,26 +8,14 @@ multi-node bugs need: an exact schedule, written out, that fails on the broken c
 from concoord.protocol.acceptor import Acceptor
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.timing import Timing
-from concoord.wire.messages import OK, ClientRequest
+from concoord.wire.messages import ClientRequest
 from concoord.wire.types import Command, Configuration
-from concoord.wire.values import decode_value, encode_call_arguments, encode_value
+from concoord.wire.values import decode_value, encode_call_arguments
 
 from tests.sim.model import AppendLog
 
 TIMING = Timing()
 STEP = 0.005
-
-
-class ReadableLog(AppendLog):
-    """AppendLog with one read-only method, ``count``, that leaders may answer from a lease."""
-
-    def is_readonly(self, method):
-        return method == "count"
-
-    def execute(self, command, slot, time):
-        if command.method == "count":
-            return OK, encode_value(len(self.entries))
-        return super().execute(command, slot, time)
 
 
 class Net:
@@ -38,7 +26,7 @@ class Net:
         self.now = 0.0
         self.nodes = {}
         for index, replica in enumerate(replicas):
-            machine = (state_machines or {}).get(replica) or ReadableLog()
+            machine = (state_machines or {}).get(replica) or AppendLog()
             self.nodes[replica] = ReplicaNode(replica, self.config, machine, 0.0, timing,
                                               incarnation=index)
         for acceptor in tuple(acceptors) + tuple(spare_acceptors):

@@ -3,7 +3,7 @@ ReplicaNodes and Acceptors (tests/protocol/net.py) that failed on the code befor
 
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import ACTIVE, FOLLOWER
-from concoord.wire.messages import OK, Accept, CatchupReply, Decision
+from concoord.wire.messages import OK, REJECTED, Accept, CatchupReply, Decision
 
 from tests.protocol.net import Net
 
@@ -191,3 +191,40 @@ def test_a_leaders_batching_depth_survives_its_campaigns():
         net.nodes[node].leader.batching_depth = 10
     elect_r0(net)
     assert net.nodes["r0"].leader.batching_depth == 10
+
+
+def test_a_snapshot_install_applies_the_decisions_already_held_after_it():
+    """Bug (found by the simulator once replicas could restart empty): a lagging replica held
+    decisions 5..7 behind a gap; a snapshot at slot 5 moved slot_out onto decision 5, already
+    held, so nothing applied it and every later catch-up reply repeated what it had: stuck."""
+    from concoord.protocol.snapshot import take_snapshot
+    from concoord.wire.types import Batch, Command
+
+    net = Net()
+    r0, r2 = net.nodes["r0"], net.nodes["r2"]
+
+    def decided(slot):
+        return Batch(1.0, (Command("c1", slot, "append", b""),))
+    for slot in range(1, 5):
+        r0.replica.on_decision(slot, decided(slot), Effects())
+    snapshot = take_snapshot(r0.replica)
+    for slot in range(5, 8):
+        r0.replica.on_decision(slot, decided(slot), Effects())
+        r2.handle(Decision("r0", slot, decided(slot)), net.now)
+    assert r2.replica.slot_out == 1 and r2.replica.has_gap()
+    held = tuple((slot, decided(slot)) for slot in range(5, 8))
+    r2.handle(CatchupReply("r0", held, snapshot, 5), net.now)
+    assert r2.replica.slot_out == 8
+    assert r2.state_machine.entries == r0.state_machine.entries
+
+
+def test_an_acceptor_that_lost_its_promises_cannot_rejoin_as_the_same_member():
+    """Likely bug, confirmed: an acceptor restarted without its data (no --data-dir, or a
+    wiped one) on the same address joined again as the same member (the join returned the
+    configuration unchanged) with no memory of its promises, breaking quorum intersection."""
+    net = Net()
+    elect_r0(net)
+    status, value = net.value_of(net.request("r0", "@join", "a1-again", ["acceptor", "a1"]))
+    assert status == REJECTED and "already a member" in value.args[0]
+    status, _ = net.value_of(net.request("r0", "@join", "r1-again", ["replica", "r1"]))
+    assert status == OK, "a replica restarted empty may rejoin: it catches up from its peers"

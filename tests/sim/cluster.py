@@ -17,9 +17,9 @@ from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import OK, REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
-from concoord.wire.values import encode_call_arguments
+from concoord.wire.values import decode_value, encode_call_arguments
 
-from tests.sim.model import AppendLog, fold
+from tests.sim.model import AppendLog, check_real_time, fold
 
 
 SPARE_ACCEPTORS = 2
@@ -46,12 +46,14 @@ class SimClient:
         self.resend_at = 0.0
         self.follow_hint = False    # the next resend goes to a redirect's hint
         self.submitted = []
+        self.history = []           # [client, number, method, invoked, answered, value]
 
     def next_request(self, now, method="append", args=()):
         self.number += 1
         self.outstanding = Command(self.client_id, self.number, method,
                                    encode_call_arguments(args, {}))
         self.submitted.append(self.outstanding)
+        self.history.append([self.client_id, self.number, method, now, None, None])
         return self._send(now)
 
     def _send(self, now):
@@ -66,6 +68,8 @@ class SimClient:
             self.follow_hint = True
             self.resend_at = now + self.BACKOFF
             return
+        if reply.status == OK:
+            self.history[-1][4:] = [now, decode_value(reply.value)]
         self.outstanding = None
 
     def retry(self, now):
@@ -79,7 +83,7 @@ class SimClient:
 
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
-                 faults=True):
+                 faults=True, clock_skew=None):
         self.rng = random.Random(seed)
         self.seed = seed
         self.now = 0.0
@@ -95,6 +99,11 @@ class Cluster:
                                     tuple(self.acceptor_ids[:n_acceptors]))
         self.leader_class = leader_class
         self.disks = {a: [] for a in self.acceptor_ids}
+        # Every node reads its own clock, running at its own rate: within the documented
+        # bound (Timing.clock_drift) unless a test asks for more, to show leases break then.
+        skew = self.rng.choice([0.0, 0.02, 0.04]) if clock_skew is None else clock_skew
+        self.clock_rate = {n: 1 + self.rng.uniform(-skew, skew)
+                           for n in self.replica_ids + self.acceptor_ids}
         self.nodes = {}
         self.executed = {}           # replica -> number of entries checked so far
         self.snapshots = {}          # replica -> its last snapshot "on disk"
@@ -103,10 +112,15 @@ class Cluster:
         # default (1, batching under load), a little more, or the whole window (the most
         # concurrent slots, which recovery bugs need to show).
         self.batching_depth = self.rng.choice([1, 2, 10])
+        # Replicas with a data directory restart from their last snapshot; without one they
+        # come back empty (and whole again only once caught up): both are supported setups.
+        self.durable_replicas = self.rng.random() < 0.5
+        self.caught_up_at = {}       # restarted empty replica -> slot it must reach to be whole
         for node_id in self.replica_ids + self.acceptor_ids:
             self._start(node_id)
         self.crashed = set()
         self.partition = None        # set of node ids cut off from the rest, or None
+        self.cut_links = set()       # (src, dest): one-way cuts of a partial partition
         self.next_tick = 0.0
         self.next_fault = 0.0
         self.straggler_rate = self.rng.choice([0.01, 0.1, 0.3])
@@ -127,13 +141,18 @@ class Cluster:
                                                max_lease=self.timing.lease)
             return
         self.incarnations += 1
-        node = ReplicaNode(node_id, self.config, AppendLog(), self.now, self.timing,
+        node = ReplicaNode(node_id, self.config, AppendLog(), self.clock(node_id), self.timing,
                            incarnation=self.incarnations)
         node.retained_decisions = RETAINED_DECISIONS
         node.leader.batching_depth = self.batching_depth
-        node.durable = True
+        node.durable = self.durable_replicas
         if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
             node.durable_slot = install_snapshot(node.replica, self.snapshots[node_id])
+        elif not self.durable_replicas and node_id in self.nodes:
+            # Like `concoord replica -b` without a data directory: it starts from the genesis
+            # view, knows the live replicas to catch up from, and is whole once caught up.
+            self.caught_up_at[node_id] = self._highest_applied()
+            node.known_peers = set(self.replica_ids) - {node_id}
         if self.leader_class is not None:
             node.leader.__class__ = self.leader_class
         self.nodes[node_id] = node
@@ -141,6 +160,8 @@ class Cluster:
 
     def _persist_snapshots(self):
         """Replicas write a snapshot every few slots, like a replica with a data directory."""
+        if not self.durable_replicas:
+            return
         for node_id in self.replica_ids:
             node = self.nodes[node_id]
             if node_id not in self.crashed and \
@@ -148,13 +169,19 @@ class Cluster:
                 self.snapshots[node_id] = take_snapshot(node.replica)
                 node.durable_slot = node.replica.slot_out
 
+    def clock(self, node_id):
+        """What ``node_id``'s monotonic clock reads now."""
+        return self.now * self.clock_rate[node_id]
+
     # ---- the network -------------------------------------------------------------------------
 
     def _connected(self, a, b):
         """Partitions cut links between nodes; clients reach every node they can."""
-        if self.partition is None or a not in self.nodes or b not in self.nodes:
+        if a not in self.nodes or b not in self.nodes:
             return True
-        return (a in self.partition) == (b in self.partition)
+        if (a, b) in self.cut_links:
+            return False
+        return self.partition is None or (a in self.partition) == (b in self.partition)
 
     def _post(self, src, dest, msg):
         delay = self.rng.expovariate(1 / 0.001)
@@ -185,7 +212,7 @@ class Cluster:
         if not self._connected(src, dest) or src in self.crashed or dest in self.crashed:
             return
         if dest in self.nodes:
-            self._apply(dest, self.nodes[dest].handle(msg, self.now))
+            self._apply(dest, self.nodes[dest].handle(msg, self.clock(dest)))
             self._check(dest)
             return
         client = self._client(dest)
@@ -212,6 +239,7 @@ class Cluster:
     # ---- steps ---------------------------------------------------------------------------------
 
     TICK = 0.005
+    READ_SHARE = 0.3          # of client calls: reads the leader may answer from its lease
     FAULT_INTERVAL = 0.15     # mean sim-seconds between faults
 
     def step(self, faulty):
@@ -254,11 +282,12 @@ class Cluster:
 
     def _tick_nodes(self):
         self._persist_snapshots()
-        if self.submitting:
-            self._rejoin_removed_replicas()
+        self._rejoin_removed_replicas()     # as `concoord replica` does, also while settling
+        for replica in self.replica_ids:
+            self._whole(replica)            # notes who is out of the view, to catch up later
         for node_id, node in self.nodes.items():
             if node_id not in self.crashed:
-                self._apply(node_id, node.tick(self.now))
+                self._apply(node_id, node.tick(self.clock(node_id)))
                 self._check(node_id)
         for client in self.clients:
             resend = client.retry(self.now)
@@ -268,12 +297,13 @@ class Cluster:
     def _client_step(self):
         client = self.rng.choice(self.clients[:self.n_workers])
         if client.outstanding is None and self.submitting:
-            self._post(client.client_id, *client.next_request(self.now))
+            method = "count" if self.rng.random() < self.READ_SHARE else "append"
+            self._post(client.client_id, *client.next_request(self.now, method))
 
     def _fault(self):
         kind = self.rng.choice(["crash", "crash", "restart", "partition", "partition",
                                 "isolate_leader", "crash_leader", "rolling_restart",
-                                "reconfigure", "heal"])
+                                "reconfigure", "partial_partition", "heal"])
         if kind in ("crash", "crash_leader"):
             group = self.rng.choice([self.replica_ids, self.acceptor_ids])
             if kind == "crash_leader":
@@ -290,25 +320,59 @@ class Cluster:
                        and self.nodes[n].leader.is_active]
             if leaders:
                 self.partition = {leaders[0]} | set(self.rng.sample(self.acceptor_ids, 1))
+        elif kind == "partial_partition":
+            self._cut_links()
         elif kind == "partition":
             everyone = self.replica_ids + self.acceptor_ids
             self.partition = set(self.rng.sample(everyone, self.rng.randint(1, len(everyone) // 2)))
         else:
             self.partition = None
+            self.cut_links.clear()
+
+    def _cut_links(self):
+        """A partial partition: a few links fail, some in one direction only (a node that
+        hears a peer but is not heard by it, a candidate that reaches a single acceptor)."""
+        everyone = self.replica_ids + self.acceptor_ids
+        for _ in range(self.rng.randint(1, 4)):
+            a, b = self.rng.sample(everyone, 2)
+            self.cut_links.add((a, b))
+            if self.rng.random() < 0.5:
+                self.cut_links.add((b, a))
 
     def _crash(self, group, leader_only):
-        """Crash one node of the group if a minority stays crashed."""
-        if not self._may_crash_one_of(group):
-            return
+        """Crash one node of the group if the fault model allows it (_may_crash_one_of)."""
         alive = [n for n in group if n not in self.crashed]
         if leader_only:
             alive = [n for n in alive if self.nodes[n].leader.is_active]
+        alive = [n for n in alive if self._may_crash_one_of(group, n)]
         if alive:
             self._crash_node(self.rng.choice(alive))
 
-    def _may_crash_one_of(self, group):
+    def _may_crash_one_of(self, group, victim=None):
+        """Acceptors: a minority may be down. Replicas: any f of f+1, as long as one that
+        holds the state stays up (a replica restarted empty holds it once caught up)."""
+        if group is self.replica_ids:
+            return any(self._whole(r) for r in group if r != victim)
         crashed = sum(1 for n in group if n in self.crashed)
         return crashed + 1 <= (len(group) - 1) // 2
+
+    def _whole(self, replica):
+        """Up, a member, and caught up since an empty restart or since it was last out of
+        the view (acceptors forget slots without waiting for a replica outside the view)."""
+        if replica in self.crashed:
+            return False
+        if replica not in self._latest_config().replicas:
+            self.caught_up_at[replica] = self._highest_applied()
+            return False
+        mark = self.caught_up_at.get(replica)
+        if mark is not None and self.nodes[replica].replica.slot_out >= mark:
+            del self.caught_up_at[replica]
+            mark = None
+        return mark is None
+
+    def _highest_applied(self):
+        """The highest slot any replica has applied (crashed ones' last state included)."""
+        return max(self.nodes[r].replica.slot_out for r in self.replica_ids if r in self.nodes)
 
     def _crashes_while_writing(self, node_id):
         return (self.faulty_step and node_id in self.acceptor_ids
@@ -348,7 +412,8 @@ class Cluster:
         """A follower reboots with no state just as the leader crashes: the rebooted replica
         may lead before it has caught up, relying on phase 1 alone."""
         followers = [n for n in self.replica_ids if n not in self.crashed
-                     and not self.nodes[n].leader.is_active]
+                     and not self.nodes[n].leader.is_active
+                     and self._may_crash_one_of(self.replica_ids, n)]
         if followers:
             self._restart(self.rng.choice(followers))
             self._crash(self.replica_ids, leader_only=True)
@@ -359,6 +424,7 @@ class Cluster:
 
     def heal(self):
         self.partition = None
+        self.cut_links.clear()
         for node_id in sorted(self.crashed):
             self._restart(node_id)
 
@@ -382,17 +448,37 @@ class Cluster:
                 raise Violation(f"{node_id}: state is not the fold of its decisions")
             self.executed[node_id] = len(entries)
 
+    def unconverged(self):
+        """Live replicas of the view that have not applied every decided slot."""
+        last = max(self.decided, default=0)
+        ahead = max((self.nodes[r] for r in self.replica_ids if r not in self.crashed),
+                    key=lambda node: node.replica.slot_out)
+        view = ahead.configs.latest.replicas
+        return [r for r in view if r not in self.crashed
+                and self.nodes[r].replica.slot_out <= last]
+
+    def leaderless(self):
+        """Live replicas of the view that do not follow the one active leader (None when
+        every one does)."""
+        view = self._latest_config().replicas
+        live = [r for r in view if r not in self.crashed]
+        active = [r for r in live if self.nodes[r].leader.is_active]
+        if len(active) != 1:
+            return live
+        return [r for r in live if self.nodes[r].leader.leader_id != active[0]]
+
     def undecided(self):
         decided = set()
         for batch in self.decided.values():
             decided.update((c.client_id, c.number) for c in batch.commands)
         return [(c.client_id, c.number) for client in self.clients for c in client.submitted
-                if (c.client_id, c.number) not in decided]
+                if (c.client_id, c.number) not in decided and c.method != "count"]
 
 
-def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None):
+def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None, clock_skew=None):
     """Run one seeded schedule; raise Violation (with a repro line) on any broken property."""
-    cluster = Cluster(seed, n_acceptors, n_replicas, leader_class=leader_class)
+    cluster = Cluster(seed, n_acceptors, n_replicas, leader_class=leader_class,
+                      clock_skew=clock_skew)
     repro = (f"python -m tests.sim.run --seed {seed} --steps {steps} "
              f"--acceptors {n_acceptors} --replicas {n_replicas}")
     try:
@@ -404,9 +490,27 @@ def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None):
         while cluster.undecided() and settle_steps < 40 * steps:
             cluster.step(faulty=False)
             settle_steps += 1
+        stale = check_real_time([call for client in cluster.clients[:cluster.n_workers]
+                                 for call in client.history])
+        if stale:
+            raise Violation(f"not linearizable: {stale}")
         missing = cluster.undecided()
         if missing:
             raise Violation(f"after healing, {len(missing)} submitted commands never decided")
+        settle_steps = 0
+        while cluster.unconverged() and settle_steps < 20 * steps:
+            cluster.step(faulty=False)
+            settle_steps += 1
+        behind = cluster.unconverged()
+        if behind:
+            raise Violation(f"after healing, replicas {behind} never applied every decided slot")
+        settle_steps = 0
+        while cluster.leaderless() and settle_steps < 20 * steps:
+            cluster.step(faulty=False)
+            settle_steps += 1
+        astray = cluster.leaderless()
+        if astray:
+            raise Violation(f"after healing, replicas {astray} do not follow the one leader")
     except (Violation, AssertionError) as exc:
         raise Violation(f"seed {seed}: {exc}\n  reproduce: {repro}") from exc
     return cluster

@@ -8,11 +8,23 @@ import os
 
 import pytest
 
-from tests.sim.broken import FirstPValueLeader
+from tests.sim.broken import FirstPValueLeader, ForgetfulGcLeader
 from tests.sim.cluster import Violation, run
 
 SEEDS = int(os.environ.get("SIM_SEEDS", "200"))
 STEPS = int(os.environ.get("SIM_STEPS", "5000"))
+# Injected bugs are looked for until the first seed that exposes one (most runs end early).
+BUG_HUNT_SEEDS = max(SEEDS, 1000)
+
+
+def first_violation(leader_class):
+    for seed in range(BUG_HUNT_SEEDS):
+        for acceptors in (3, 5):
+            try:
+                run(seed, STEPS, acceptors, leader_class=leader_class)
+            except Violation as exc:
+                return str(exc)
+    return None
 
 
 @pytest.mark.parametrize("acceptors", [3, 5])
@@ -31,15 +43,14 @@ def test_the_same_seed_replays_the_same_history():
 
 def test_a_leader_that_ignores_ballots_in_recovery_is_caught():
     """Injected bug: the leader keeps the first pvalue reported per slot, not the highest-ballot
-    one. Some seed within the CI budget must expose it as a safety violation."""
-    caught = []
-    for seed in range(SEEDS):
-        for acceptors in (3, 5):
-            try:
-                run(seed, STEPS, acceptors, leader_class=FirstPValueLeader)
-            except Violation as exc:
-                caught.append(str(exc))
-        if caught:
-            break
+    one: a safety violation, with the line that replays it."""
+    caught = first_violation(FirstPValueLeader)
     assert caught, "the simulator missed the injected recovery bug"
-    assert "reproduce: python -m tests.sim.run --seed" in caught[0]
+    assert "reproduce: python -m tests.sim.run --seed" in caught
+
+
+def test_a_new_leader_that_collects_garbage_too_early_is_caught():
+    """Injected bug (issue 13, bug 1): a new leader ignores replicas that have not reported to
+    it yet when it tells acceptors what to forget; with replicas that restart empty and f of
+    f+1 of them down, acknowledged commands are lost."""
+    assert first_violation(ForgetfulGcLeader), "the simulator missed the injected GC bug"
