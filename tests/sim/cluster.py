@@ -119,6 +119,7 @@ class Cluster:
         for node_id in self.replica_ids + self.acceptor_ids:
             self._start(node_id)
         self.crashed = set()
+        self.fault_mix = {}          # fault kind -> how many times it was drawn
         self.partition = None        # set of node ids cut off from the rest, or None
         self.cut_links = set()       # (src, dest): one-way cuts of a partial partition
         self.next_tick = 0.0
@@ -304,6 +305,7 @@ class Cluster:
         kind = self.rng.choice(["crash", "crash", "restart", "partition", "partition",
                                 "isolate_leader", "crash_leader", "rolling_restart",
                                 "reconfigure", "partial_partition", "heal"])
+        self.fault_mix[kind] = self.fault_mix.get(kind, 0) + 1
         if kind in ("crash", "crash_leader"):
             group = self.rng.choice([self.replica_ids, self.acceptor_ids])
             if kind == "crash_leader":
