@@ -290,6 +290,12 @@ class Leader:
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
+    def forget_applied(self, client_table):
+        """After a snapshot install: commands of the slots it skipped were applied, but
+        on_applied never saw them; in flight, their retries would be dropped forever."""
+        self.in_flight = {key for key in self.in_flight
+                          if client_table.lookup(*key)[0] == "new"}
+
     # ---- liveness -------------------------------------------------------------------------
 
     def on_heartbeat(self, msg, now, effects):

@@ -80,7 +80,9 @@ class ReplicaNode:
             self.leader.update_gc_floor(now, self.applied_durably())
         if (len(self.replica.decisions) > 2 * self.retained_decisions
                 or self.replica.held_commands > 2 * self.retained_commands):
-            self.replica.forget_before(self._retention_floor())
+            floor = self._retention_floor()
+            self.replica.forget_before(floor)
+            self.configs.forget_before(floor)   # configurations of forgotten slots only
         return effects
 
     def _retention_floor(self):
@@ -266,6 +268,7 @@ class ReplicaNode:
                 install_snapshot(self.replica, msg.snapshot)
             except WireError:
                 return
+            self.leader.forget_applied(self.replica.client_table)
             self._decide(None, None, now, effects)   # decisions held past the snapshot
         for slot, batch in msg.decisions:
             self._decide(slot, batch, now, effects)

@@ -228,3 +228,20 @@ def test_an_acceptor_that_lost_its_promises_cannot_rejoin_as_the_same_member():
     assert status == REJECTED and "already a member" in value.args[0]
     status, _ = net.value_of(net.request("r0", "@join", "r1-again", ["replica", "r1"]))
     assert status == OK, "a replica restarted empty may rejoin: it catches up from its peers"
+
+
+def test_commands_a_snapshot_covers_are_no_longer_in_flight():
+    """Likely bug, confirmed: after a snapshot install, in_flight kept the commands of the
+    slots it skipped (on_applied never saw them), so the leader dropped their retries."""
+    from concoord.protocol.snapshot import take_snapshot
+    from concoord.wire.types import Batch, Command
+
+    net = Net()
+    r0, r1 = net.nodes["r0"], net.nodes["r1"]
+    for slot in range(1, 4):
+        r0.replica.on_decision(slot, Batch(1.0, (Command("c1", slot, "append", b""),)),
+                               Effects())
+    r1.leader.in_flight |= {("c1", 2), ("c9", 1)}
+    r1.handle(CatchupReply("r0", (), take_snapshot(r0.replica), 4), net.now)
+    assert r1.replica.slot_out == 4
+    assert r1.leader.in_flight == {("c9", 1)}
