@@ -1,37 +1,31 @@
-"""The leader colocated with a replica: elects itself when the active leader falls silent, runs
-phase 1 (Scout) and phase 2 (Commander), batches client commands into slots and pipelines up to
-WINDOW slots past its replica's slot_out.
+"""The leader colocated with a replica (PMMC's Leader): elects itself when the active leader
+falls silent, runs phase 1 (Scout) and phase 2 (Commander), and pipelines up to WINDOW slots
+past its replica's slot_out. What it uses, one concern per module: phases.py (quorum counting),
+batcher.py (client commands into slots), read_lease.py, progress.py (log GC), dead_replicas.py
+and sessions.py (failure detection of replicas and clients).
 
 Safety rules this code keeps (PMMC, with reconfiguration):
 - per slot it proposes the batch of the highest-ballot pvalue reported by a phase-1 quorum of the
   acceptor set that governs that slot, or anything (a no-op or new commands) if none was reported;
 - it proposes only below replica.slot_out + WINDOW, so the configuration of every slot it proposes
   in is decided and known (a reconfiguration in slot s governs from s + WINDOW);
-- quorums are counted by distinct acceptors of the governing set (phases.py).
+- it follows (and sends clients to) only a ballot that became active: a heartbeat's, or its own.
 Liveness: only one replica campaigns at a time, in rank order after the silent leader, and a
-leader keeps its followers quiet only while a majority of acceptors answers its heartbeats.
+leader keeps its followers quiet only while a quorum of every governing acceptor set answers.
 """
 
-from collections import deque
-
+from concoord.protocol.batcher import Batcher
+from concoord.protocol.dead_replicas import DeadReplicas
 from concoord.protocol.effects import Effects
 from concoord.protocol.phases import Commander, Scout
+from concoord.protocol.progress import ReplicaProgress
+from concoord.protocol.read_lease import ReadLease
 from concoord.protocol.sessions import SessionTracker
 from concoord.wire.messages import Accept, Decision, Heartbeat, Prepare
-from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Batch, Command
+from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Command
 from concoord.wire.values import encode_call_arguments
 
 FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
-MAX_BATCH_COMMANDS = 1024
-# New client commands start a slot of their own only while fewer slots than this are in
-# phase 2; otherwise they wait for one to be decided and travel together in the next batch.
-# Idle, a command is proposed at once; busy, the per-slot cost (3 Accepts, 3 fsyncs, ...) is
-# shared by many commands.
-BATCHING_DEPTH = 1
-MAX_BATCH_BYTES = 1 << 20
-# A replica silent this many election timeouts no longer holds back garbage collection: when it
-# returns it installs a snapshot from a peer.
-GC_STALE_FACTOR = 20
 
 
 class Leader:
@@ -49,19 +43,15 @@ class Leader:
         self.leader_id = None             # who we believe leads (a hint for clients)
         self.last_heard = now             # last sign of life of the leader we follow
         self.leader_slot_out = 0          # how far the followed leader's replica has applied
-        self.pending = deque()            # client commands waiting for a slot
-        self.in_flight = set()            # (client id, number) pending or proposed
         self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
         self.expected_member = False      # joined, but the view it has applied says not yet
+        self.batcher = Batcher()
+        self.lease = ReadLease(timing)
+        self.progress = ReplicaProgress(timing)
+        self.dead = DeadReplicas()
         self.sessions = SessionTracker()
-        self.progress = {}                # replica -> (durable slot, when it said so)
-        self.gc_floor = 1                 # acceptors may forget slots below this
         self.internal_commands = 0        # numbers the commands this life proposes itself
-        self.removing = set()             # replicas this leader proposed to remove
-        self.joined = set()               # replicas that (re)joined since the last tick
-        self.joined_at = {}               # replica -> when it last (re)joined
         self.active_since = now
-        self.batching_depth = BATCHING_DEPTH   # slots of new commands in phase 2 at once
         replica.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
@@ -73,7 +63,7 @@ class Leader:
         self.next_slot = self.replica.slot_out
         self.constrained_up_to = 0
         self.acceptor_acks = {}   # acceptor -> time of its last reply under self.ballot
-        self.lease_grants = {}    # acceptor -> send time of the latest heartbeat it leased
+        self.lease.reset()
         self.last_heartbeat = now - self.timing.heartbeat_interval
 
     @property
@@ -103,12 +93,9 @@ class Leader:
         return now - self.last_heard > self.timing.election_timeout * (1 + rank)
 
     def campaign(self, now, effects):
-        """Start phase 1 with a new, higher ballot."""
-        self._campaign(now, effects)
-
-    def _campaign(self, now, effects):
+        """Start phase 1 with a new ballot, above every ballot seen."""
         round_ = max(self.ballot.round, self.highest_ballot.round) + 1
-        self.ballot = Ballot(round_, self.node_id, self.incarnation)
+        self.ballot = self.highest_ballot = Ballot(round_, self.node_id, self.incarnation)
         self.state = CANDIDATE
         self._reset_ballot_state(now)
         self.last_heard = now
@@ -128,14 +115,13 @@ class Leader:
         following a ballot that never became active would ignore the live leader forever."""
         self.highest_ballot = max(self.highest_ballot, ballot)
         if ballot > self.ballot and self.state != FOLLOWER:
-            self._step_down(now, effects)
-            self.last_heard = now
+            self._step_down(now)
 
-    def _step_down(self, now, effects):
+    def _step_down(self, now):
         self.state = FOLLOWER
         self._reset_ballot_state(now)
-        self.in_flight.clear()
-        self.pending.clear()
+        self.batcher.clear()
+        self.last_heard = now
 
     # ---- phase 1 --------------------------------------------------------------------------
 
@@ -147,9 +133,7 @@ class Leader:
             # removed hears no heartbeats and would otherwise campaign forever.)
             self.leader_slot_out = max(self.leader_slot_out, msg.gc_below)
             self.highest_ballot = max(self.highest_ballot, msg.ballot)
-            self._step_down(now, effects)
-            self.last_heard = now
-            return
+            return self._step_down(now)
         if msg.ballot > self.ballot:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot != self.ballot or self.state == FOLLOWER:
@@ -177,12 +161,8 @@ class Leader:
 
     def submit(self, command, now, effects):
         """Queue a client command (the caller checked it is new) for the next free slot."""
-        key = (command.client_id, command.number)
-        if key in self.in_flight:
-            return
-        self.in_flight.add(key)
-        self.pending.append(command)
-        self._propose_more(now, effects)
+        if self.batcher.add(command):
+            self._propose_more(now, effects)
 
     def _propose_more(self, now, effects):
         limit = self.replica.slot_out + self.configs.window
@@ -201,59 +181,36 @@ class Leader:
             self.next_slot += 1
 
     def _batch_for(self, slot, acceptors, now):
+        """What this ballot may propose in ``slot``: the recovered value, a no-op, new client
+        commands, or None to wait."""
         pvalue = self.adopted[acceptors].get(slot)
         if pvalue is not None:
             return pvalue.batch
         if slot < self.constrained_up_to:
             return NOOP
-        if not self.pending:
-            return NOOP if slot < self.pad_until else None
-        if len(self.commanders) >= self.batching_depth and len(self.pending) < MAX_BATCH_COMMANDS:
-            return None
-        commands, size = [], 0
-        while self.pending and len(commands) < MAX_BATCH_COMMANDS and size < MAX_BATCH_BYTES:
-            command = self.pending.popleft()
-            commands.append(command)
-            size += len(command.args) + 64
-        return Batch(float(now + self.clock_offset), tuple(commands))
+        batch = self.batcher.take(float(now + self.clock_offset), len(self.commanders))
+        if batch is None and slot < self.pad_until and not self.batcher.pending:
+            return NOOP
+        return batch
 
     def _on_reconfigure(self, slot, config, previous):
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
         with no-ops so it takes effect without waiting for client traffic."""
         self.pad_until = max(self.pad_until, slot + self.configs.window)
-        # A replica that (re)joined is silent only from now on, whatever it was before.
-        self.joined |= set(config.replicas) - set(previous.replicas)
+        self.dead.on_view_change(config, previous)
 
     def _command(self, slot, batch, now, effects):
         assert slot not in self.proposals, "one proposal per slot per ballot"
+        assert slot < self.replica.slot_out + self.configs.window, "proposal beyond the window"
         self.proposals[slot] = batch
-        acceptors = self.configs.config_for(slot).acceptors
-        commander = Commander(self.ballot, slot, batch, acceptors, now)
+        commander = Commander(self.ballot, slot, batch, self.configs.config_for(slot).acceptors,
+                              now)
         self.commanders[slot] = commander
-        effects.broadcast(acceptors, self._accept_message(commander))
+        effects.broadcast(commander.acceptors, self._accept_message(commander))
 
     def _accept_message(self, commander):
         return Accept(self.node_id, commander.ballot, commander.slot, commander.batch,
-                      self.gc_floor)
-
-    def on_applied_report(self, msg, now):
-        """A follower's progress: acceptors may forget slots every live replica made durable."""
-        self.progress[msg.src] = (msg.durable_slot, now)
-
-    def update_gc_floor(self, now, own_durable):
-        """Acceptors may forget below the slot every replica of the view made durable. A
-        replica that has not reported to this leader yet counts as having applied nothing (a
-        new leader knows nothing of the others' progress): only one silent for
-        GC_STALE_FACTOR election timeouts is left behind, to install a snapshot later."""
-        floor = own_durable
-        for replica in self.configs.latest.replicas:
-            if replica == self.node_id:
-                continue
-            durable, seen = self.progress.get(replica, (1, self.active_since))
-            if now - max(seen, self.active_since) < GC_STALE_FACTOR * self.timing.election_timeout:
-                floor = min(floor, durable)
-        assert floor >= 1
-        self.gc_floor = max(self.gc_floor, floor)
+                      self.progress.gc_floor)
 
     def on_accepted(self, msg, now, effects):
         """Returns (slot, batch) when that slot has just been decided, else None."""
@@ -267,14 +224,11 @@ class Leader:
         if not commander.on_accepted(msg.src):
             return None
         del self.commanders[msg.slot]
-        decision = Decision(self.node_id, msg.slot, commander.batch)
-        effects.broadcast(self._decision_targets(msg.slot), decision)
+        targets = set(self.configs.config_for(msg.slot).replicas) | set(
+            self.configs.latest.replicas)
+        effects.broadcast(sorted(targets - {self.node_id}),
+                          Decision(self.node_id, msg.slot, commander.batch))
         return msg.slot, commander.batch
-
-    def _decision_targets(self, slot):
-        targets = set(self.configs.config_for(slot).replicas) | set(self.configs.latest.replicas)
-        targets.discard(self.node_id)
-        return sorted(targets)
 
     def on_applied(self, slot, batch, now, effects):
         """The colocated replica applied a slot: its commands are no longer in flight."""
@@ -282,19 +236,19 @@ class Leader:
         # a quorum and a higher ballot (which we will hear of) chose something else.
         self.proposals.pop(slot, None)
         self.commanders.pop(slot, None)
+        self.batcher.applied(batch.commands)
         for command in batch.commands:
-            self.in_flight.discard((command.client_id, command.number))
             if command.method == "@session" and command.client_id in self.replica.sessions:
                 self.sessions.open(command.client_id, self.replica.sessions[command.client_id],
                                    now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
-    def forget_applied(self, client_table):
-        """After a snapshot install: commands of the slots it skipped were applied, but
-        on_applied never saw them; in flight, their retries would be dropped forever."""
-        self.in_flight = {key for key in self.in_flight
-                          if client_table.lookup(*key)[0] == "new"}
+    def read_barrier(self):
+        """Slot the replica must have applied before a read may be answered locally: every
+        slot this leader proposed, recovered or knows decided."""
+        known = max(self.replica.decisions, default=0)
+        return max(self.next_slot, known + 1, self.constrained_up_to + 1)
 
     # ---- liveness -------------------------------------------------------------------------
 
@@ -306,7 +260,7 @@ class Leader:
         if msg.ballot < self.leader_ballot or (self.state == ACTIVE and msg.ballot < self.ballot):
             return
         if self.state == CANDIDATE and msg.ballot < self.ballot:
-            self._step_down(now, effects)
+            self._step_down(now)
         self.preempted(msg.ballot, now, effects)
         self.leader_ballot = max(self.leader_ballot, msg.ballot)
         self.leader_id = msg.src
@@ -319,8 +273,14 @@ class Leader:
         if msg.ballot == self.ballot:
             self.acceptor_acks[msg.src] = now
             if msg.sent_at >= 0:
-                self.lease_grants[msg.src] = max(self.lease_grants.get(msg.src, -1.0),
-                                                 msg.sent_at)
+                self.lease.granted(msg.src, msg.sent_at)
+
+    def on_applied_report(self, msg, now):
+        self.progress.report(msg.src, msg.durable_slot, now)
+
+    def update_gc_floor(self, now, own_durable):
+        self.progress.update_floor(now, own_durable, self.node_id,
+                                   self.configs.latest.replicas, self.active_since)
 
     def _governing(self):
         """The configurations of every slot this leader has not applied yet: another leader
@@ -328,83 +288,48 @@ class Leader:
         return self.configs.governing_from(self.replica.slot_out)
 
     def lease_valid(self, now):
-        """True while, in every configuration that governs a slot at or after slot_out, a
-        quorum of acceptors promised no other ballot: no other leader can decide anything
-        this replica has not applied, so it may answer reads from its own state. Not while a
-        scout runs: an acceptor set it has not won yet may hold another ballot's proposals."""
-        if self.state != ACTIVE or not self.timing.lease or self.scouts:
-            return False
-        safe_length = self.timing.lease * (1 - self.timing.clock_drift)
-        return all(now < self._lease_start(config) + safe_length
-                   for config in self._governing())
-
-    def _lease_start(self, config):
-        """When the quorum-th most recent grant of ``config``'s acceptors was asked for."""
-        grants = sorted((self.lease_grants.get(a, -1.0) for a in config.acceptors), reverse=True)
-        if len(grants) < config.quorum() or grants[config.quorum() - 1] < 0:
-            return float("-inf")
-        return grants[config.quorum() - 1]
-
-    def read_barrier(self):
-        """Slot the replica must have applied before a read may be answered locally: every
-        slot this leader proposed, recovered or knows decided."""
-        known = max(self.replica.decisions, default=0)
-        return max(self.next_slot, known + 1, self.constrained_up_to + 1)
+        """True while this leader may answer reads from its replica's state (read_lease.py).
+        Not while a scout runs: an acceptor set it has not won yet may hold another ballot's
+        proposals."""
+        return self.state == ACTIVE and not self.scouts and self.lease.valid(
+            now, self._governing())
 
     def tick(self, now):
         effects = Effects()
         if self.state == FOLLOWER:
             if self._campaign_due(now):
-                self._campaign(now, effects)
+                self.campaign(now, effects)
             return effects
         if self.node_id not in self.configs.latest.replicas:
-            self._step_down(now, effects)       # removed from the instance: stop leading
+            self._step_down(now)       # removed from the instance: stop leading
             return effects
         self._retransmit(now, effects)
-        if self.state == ACTIVE and now - self.last_heartbeat >= self.timing.heartbeat_interval:
-            self._heartbeat(now, effects)
         if self.state == ACTIVE:
+            if now - self.last_heartbeat >= self.timing.heartbeat_interval:
+                self._heartbeat(now, effects)
             self._expire_sessions(now, effects)
             self._remove_dead_replicas(now, effects)
         return effects
 
     def _remove_dead_replicas(self, now, effects):
-        """Replicas silent for dead_after leave the view through the log, as long as the dead
-        are a minority (a partitioned majority is not 'dead'); they rejoin when they return.
-        Acceptors are never removed automatically: that would lower the fault tolerance."""
         replicas = self.configs.latest.replicas
-        if self.joined:
-            for replica in self.joined:
-                self.joined_at[replica] = now
-                self.removing.discard(replica)      # an earlier removal of it is over
-            self.joined.clear()
-            self.joined_at = {r: at for r, at in self.joined_at.items() if r in replicas}
-        silent = [r for r in replicas if r != self.node_id and r not in self.removing
-                  and now - self._last_heard_from(r) > self.timing.dead_after]
-        self.removing &= set(replicas)
-        if not silent or 2 * (len(silent) + len(self.removing)) >= len(replicas):
-            return
-        for replica in silent:
-            self.removing.add(replica)
+        for replica in self.dead.to_remove(
+                now, self.node_id, replicas,
+                lambda r: self.progress.last_heard(r, self.active_since),
+                self.timing.dead_after):
             self._propose_internal("@remove", [replica], now, effects)
-
-    def _last_heard_from(self, replica):
-        """A replica that was removed and rejoined has not reported since it was cut off: its
-        old silence must not get it removed again at once (it would rejoin and leave forever)."""
-        return max(self.progress.get(replica, (0, self.active_since))[1], self.active_since,
-                   self.joined_at.get(replica, self.active_since))
-
-    def _propose_internal(self, method, args, now, effects):
-        self.internal_commands += 1
-        command = Command(f"@{self.node_id}#{self.incarnation}", self.internal_commands,
-                          method, encode_call_arguments(args, {}))
-        self.submit(command, now, effects)
 
     def _expire_sessions(self, now, effects):
         """Clients silent past their lease are declared dead through the log."""
         for client_id in self.sessions.expired(now):
             if client_id in self.replica.sessions:
                 self._propose_internal("@expire", [client_id], now, effects)
+
+    def _propose_internal(self, method, args, now, effects):
+        self.internal_commands += 1
+        command = Command(f"@{self.node_id}#{self.incarnation}", self.internal_commands,
+                          method, encode_call_arguments(args, {}))
+        self.submit(command, now, effects)
 
     def _retransmit(self, now, effects):
         interval = self.timing.retransmit_interval
@@ -419,9 +344,9 @@ class Leader:
                 effects.broadcast(commander.silent(), self._accept_message(commander))
 
     def _heartbeat(self, now, effects):
-        """Acceptors always get one (their replies prove a quorum still follows us); replicas
-        only while a quorum answered recently, so that a leader cut off from the acceptors lets
-        the others elect a new one."""
+        """Acceptors of every governing set always get one (their replies prove a quorum still
+        follows us, and renew the read lease); replicas only while a quorum of each answered
+        recently, so that a leader cut off from the acceptors lets the others elect a new one."""
         self.last_heartbeat = now
         governing = self._governing()
         config = self.configs.latest
@@ -440,3 +365,6 @@ class Leader:
         window_end = self.replica.slot_out + self.configs.window
         assert all(slot < window_end for slot in self.proposals), "proposal beyond the window"
         assert self.state != ACTIVE or self.leader_ballot == self.ballot
+        assert self.ballot <= self.highest_ballot or self.state == FOLLOWER
+        assert self.leader_ballot <= self.highest_ballot
+        assert all(c.ballot == self.ballot for c in self.commanders.values())

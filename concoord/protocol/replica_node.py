@@ -268,7 +268,7 @@ class ReplicaNode:
                 install_snapshot(self.replica, msg.snapshot)
             except WireError:
                 return
-            self.leader.forget_applied(self.replica.client_table)
+            self.leader.batcher.forget_applied(self.replica.client_table)
             self._decide(None, None, now, effects)   # decisions held past the snapshot
         for slot, batch in msg.decisions:
             self._decide(slot, batch, now, effects)

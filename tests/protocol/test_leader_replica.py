@@ -212,7 +212,7 @@ def test_busy_leader_gathers_commands_into_the_next_batch():
 def test_commands_pipeline_one_slot_each_until_the_window_is_full_then_batch():
     cluster = Cluster()
     cluster.elect()
-    cluster.node.leader.batching_depth = WINDOW           # pipeline as deep as the window
+    cluster.node.leader.batcher.depth = WINDOW           # pipeline as deep as the window
     first = [cluster.request(n) for n in range(1, WINDOW + 1)]
     assert [accepts(e) for e in first] == [{n: Batch(cluster.now, (cmd(n),))}
                                            for n in range(1, WINDOW + 1)]
@@ -226,7 +226,7 @@ def test_commands_pipeline_one_slot_each_until_the_window_is_full_then_batch():
 def test_never_proposes_at_or_beyond_slot_out_plus_window():
     cluster = Cluster()
     cluster.elect()
-    cluster.node.leader.batching_depth = WINDOW
+    cluster.node.leader.batcher.depth = WINDOW
     slots = set()
     for n in range(1, 3 * WINDOW):
         slots |= set(accepts(cluster.request(n)))
@@ -563,7 +563,7 @@ def test_lost_duplicated_reordered_messages_keep_the_window_and_run_commands_onc
             post(cluster.feed(m for _, m in cluster.acceptors[dest].handle(msg, now).sends))
     assert sorted(cluster.log.entries) == [("c1", n) for n in range(1, 41)]
     assert len(cluster.log.entries) == len(set(cluster.log.entries))
-    assert not cluster.node.replica.has_gap() and not cluster.node.leader.in_flight
+    assert not cluster.node.replica.has_gap() and not cluster.node.leader.batcher.in_flight
 
 
 def test_consensus_messages_from_strangers_are_ignored():

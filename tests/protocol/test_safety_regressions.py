@@ -111,7 +111,7 @@ def test_a_lease_read_waits_for_the_old_leaders_own_proposals():
         or (src == "r0" and dest in ("a0", "a1") and isinstance(msg, Accept)
             and msg.slot >= first + len(changes)))
     r0 = net.nodes["r0"]
-    r0.leader.batching_depth = len(changes)        # one slot each, all proposed at once
+    r0.leader.batcher.depth = len(changes)        # one slot each, all proposed at once
     net.hold = lambda src, dest, msg: src == "r0" and isinstance(msg, Accept)
     keys = [net.request("r0", method, "admin", args) for method, args in changes]
     net.release()
@@ -122,7 +122,7 @@ def test_a_lease_read_waits_for_the_old_leaders_own_proposals():
     for cut in (("r0", "a0"), ("r0", "a1"), ("r1", "a2"), ("r0", "r1")):
         net.cut_both(*cut)
     net.drop = lambda src, dest, msg: dest == "r1" and isinstance(msg, (Decision, CatchupReply))
-    net.nodes["r1"].leader.batching_depth = 10
+    net.nodes["r1"].leader.batcher.depth = 10
     net.hold = lambda src, dest, msg: src == "r1" and isinstance(msg, Accept)
     net.run(1.0)
     assert net.nodes["r1"].leader.is_active
@@ -188,9 +188,9 @@ def test_a_leaders_batching_depth_survives_its_campaigns():
     most concurrent slots, which recovery bugs need) were never exercised past round one."""
     net = Net()
     for node in ("r0", "r1", "r2"):
-        net.nodes[node].leader.batching_depth = 10
+        net.nodes[node].leader.batcher.depth = 10
     elect_r0(net)
-    assert net.nodes["r0"].leader.batching_depth == 10
+    assert net.nodes["r0"].leader.batcher.depth == 10
 
 
 def test_a_snapshot_install_applies_the_decisions_already_held_after_it():
@@ -241,7 +241,7 @@ def test_commands_a_snapshot_covers_are_no_longer_in_flight():
     for slot in range(1, 4):
         r0.replica.on_decision(slot, Batch(1.0, (Command("c1", slot, "append", b""),)),
                                Effects())
-    r1.leader.in_flight |= {("c1", 2), ("c9", 1)}
+    r1.leader.batcher.in_flight |= {("c1", 2), ("c9", 1)}
     r1.handle(CatchupReply("r0", (), take_snapshot(r0.replica), 4), net.now)
     assert r1.replica.slot_out == 4
-    assert r1.leader.in_flight == {("c9", 1)}
+    assert r1.leader.batcher.in_flight == {("c9", 1)}

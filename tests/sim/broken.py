@@ -1,7 +1,8 @@
 """Deliberately broken protocol variants: the simulator must catch each of them."""
 
 from concoord.protocol.phases import Scout
-from concoord.protocol.leader import GC_STALE_FACTOR, Leader
+from concoord.protocol.leader import Leader
+from concoord.protocol.progress import GC_STALE_FACTOR
 
 
 class FirstPValueScout(Scout):
@@ -22,7 +23,8 @@ class ForgetfulGcLeader(Leader):
     def update_gc_floor(self, now, own_durable):
         """BUG (issue 13, bug 1): replicas that have not reported to this new leader yet are
         ignored, so the floor jumps to this leader's own progress."""
-        fresh = [durable for replica, (durable, seen) in self.progress.items()
+        progress = self.progress
+        fresh = [durable for replica, (durable, seen) in progress.reports.items()
                  if replica in self.configs.latest.replicas
                  and now - seen < GC_STALE_FACTOR * self.timing.election_timeout]
-        self.gc_floor = max(self.gc_floor, min(fresh + [own_durable]))
+        progress.gc_floor = max(progress.gc_floor, min(fresh + [own_durable]))

@@ -145,7 +145,7 @@ class Cluster:
         node = ReplicaNode(node_id, self.config, AppendLog(), self.clock(node_id), self.timing,
                            incarnation=self.incarnations)
         node.retained_decisions = RETAINED_DECISIONS
-        node.leader.batching_depth = self.batching_depth
+        node.leader.batcher.depth = self.batching_depth
         node.durable = self.durable_replicas
         if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
             node.durable_slot = install_snapshot(node.replica, self.snapshots[node_id])
