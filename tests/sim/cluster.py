@@ -12,6 +12,7 @@ after healing everything, every submitted command must have been decided.
 import random
 
 from concoord.protocol.acceptor_node import AcceptorNode
+from concoord.protocol.progress import GC_STALE_FACTOR
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
@@ -286,6 +287,7 @@ class Cluster:
         self._rejoin_removed_replicas()     # as `concoord replica` does, also while settling
         for replica in self.replica_ids:
             self._whole(replica)            # notes who is out of the view, to catch up later
+        self._note_left_behind()
         for node_id, node in self.nodes.items():
             if node_id not in self.crashed:
                 self._apply(node_id, node.tick(self.clock(node_id)))
@@ -371,6 +373,22 @@ class Cluster:
             del self.caught_up_at[replica]
             mark = None
         return mark is None
+
+    def _note_left_behind(self):
+        """A replica silent so long that the leader no longer waits for it before letting the
+        acceptors forget slots (progress.GC_STALE_FACTOR, documented) counts as failed: it
+        holds the state again only once caught up."""
+        stale_after = GC_STALE_FACTOR * self.timing.election_timeout
+        for leader_id in self.replica_ids:
+            leader = self.nodes[leader_id].leader
+            if leader_id in self.crashed or not leader.is_active:
+                continue
+            now = self.clock(leader_id)
+            for replica in leader.configs.latest.replicas:
+                if replica != leader_id and \
+                        now - leader.progress.last_heard(replica, leader.active_since) \
+                        >= 0.9 * stale_after:
+                    self.caught_up_at[replica] = self._highest_applied()
 
     def _highest_applied(self):
         """The highest slot any replica has applied (crashed ones' last state included)."""
