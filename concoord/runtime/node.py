@@ -41,6 +41,7 @@ class NodeRunner:
         self.clients = {}          # client id -> connection its requests arrived on
         self.transport = transport_factory(self._on_message, self._on_disconnect, self._pump)
         self.stopping = threading.Event()
+        self.observer = None       # concoord.ops.metrics.RuntimeObserver with --metrics-port
         self._owner = threading.Lock()     # held by the thread handling the node
         self._next_tick = time.monotonic()
         self.thread = threading.Thread(target=self._run, name="concoord-timer", daemon=True)
@@ -57,12 +58,16 @@ class NodeRunner:
             if self.storage is not None:
                 self.storage.close()
 
-    def call(self, function):
-        """Run ``function(node)`` while holding the node (for status and joins from outside)."""
+    def call(self, function, timeout=None):
+        """Run ``function(node)`` while holding the node (for status and joins from outside).
+        With ``timeout``, TimeoutError if it has not run by then (e.g. the node is stopping)."""
         done = queue.SimpleQueue()
         self.inbox.put((None, lambda: done.put(function(self.node))))
         self._pump()
-        return done.get()
+        try:
+            return done.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"node {self.node_id} did not answer within {timeout} s") from None
 
     # ---- transport callbacks (reader threads) -------------------------------------------------
 
@@ -132,6 +137,8 @@ class NodeRunner:
             else:
                 if isinstance(msg, ClientRequest):
                     self.clients[msg.command.client_id] = conn
+                    if self.observer is not None:
+                        self.observer.request(self.node, msg.command, time.monotonic())
                 effects.extend(self.node.handle(msg, time.monotonic()))
         except Exception:
             # An invariant violation or a bug: continuing could spread a wrong state; stop the
@@ -159,7 +166,10 @@ class NodeRunner:
 
     def _carry_out(self, effects):
         if effects.persist and self.storage is not None:
+            started = time.monotonic()
             self.storage.append(effects.persist)     # durable before anything leaves
+            if self.observer is not None:
+                self.observer.persisted(time.monotonic() - started)
         sends = effects.sends
         index = 0
         while index < len(sends):
@@ -178,6 +188,8 @@ class NodeRunner:
     def _reply(self, replies):
         """One write per client connection for all of its replies in this batch (on loopback
         a send costs the receiver's processing too: tens of microseconds)."""
+        if self.observer is not None and replies:
+            self.observer.replied(replies, time.monotonic())
         frames = {}
         for reply in replies:
             conn = self.clients.get(reply.client_id)
