@@ -12,6 +12,7 @@ from concoord.deploy import commands as deploy_commands
 from concoord.dns import commands as dns_commands
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.argtypes import positive_int, positive_seconds
+from concoord.ops import commands as ops_commands
 from concoord.ops.flags import add_metrics_flags
 from concoord.protocol.timing import Timing
 from concoord.security.flags import add_security_flags, configure_from_args
@@ -186,7 +187,7 @@ def build_parser():
     secret.add_argument("-o", "--output", metavar="FILE", help="write the secret to FILE")
     secret.set_defaults(run=run_secret)
 
-    for package_commands in (dns_commands, deploy_commands, bench_commands):
+    for package_commands in (dns_commands, deploy_commands, bench_commands, ops_commands):
         package_commands.add_commands(commands)
     return parser
 
