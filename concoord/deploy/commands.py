@@ -192,8 +192,14 @@ def run_initialize(args):
     from concoord.deploy.initialize import initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
-    secret = None if args.no_secret else _instance_secret(args)
-    initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret)
+    secret = new_secret_file = None
+    if args.secret_file:
+        secret = _use_secret(args.secret_file)
+    elif not args.no_secret:
+        new_secret_file = _new_instance_secret(args.domain)
+        secret = _use_secret(new_secret_file)
+    initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret,
+               new_secret_file=new_secret_file)
 
 
 @_deploying
@@ -204,12 +210,12 @@ def run_addnode(args):
             args.boot, args.host, secret=secret)
 
 
-def _instance_secret(args):
-    """The secret for a new instance: --secret-file, else a new one saved as DOMAIN.secret."""
-    if args.secret_file:
-        return _use_secret(args.secret_file)
+def _new_instance_secret(domain):
+    """A new secret for a new instance, saved as DOMAIN.secret here; its path. An existing
+    file is never overwritten: it may be the secret of a running instance (a failed
+    initialize removes the one it made, see initialize())."""
     from concoord.security.secret import generate_secret
-    path = f"{args.domain}.secret"
+    path = f"{domain}.secret"
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -220,7 +226,7 @@ def _instance_secret(args):
         f.write(secret + "\n")
     print(f"secret: {os.path.abspath(path)} (clients and nodes need it: "
           f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
-    return _use_secret(path)
+    return path
 
 
 def _use_secret(path):

@@ -49,6 +49,7 @@ class RemoteNode:
     pid: int
     log_path: str
     host: object            # PreparedHost
+    data_dir: str = None    # its --data-dir (nameservers have none)
 
     def __str__(self):
         return f"{self.role} {self.address}"
@@ -59,6 +60,14 @@ def pick_port():
     return random.randint(*PORT_RANGE)
 
 
+def data_dir_of(prepared, role, port):
+    """Where a replica or acceptor keeps its state (None for a nameserver): on disk, so that a
+    node restarted by hand resumes as the same member."""
+    if role == "nameserver":
+        return None
+    return f"{prepared.work_dir}/data/{role}-{prepared.address}-{port}"
+
+
 def node_argv(prepared, instance, role, port, boot):
     """The command line of a `concoord replica|acceptor|nameserver` on ``prepared``.
 
@@ -67,9 +76,7 @@ def node_argv(prepared, instance, role, port, boot):
     if role == "nameserver":
         argv += ["-n", instance.domain, "--dns-port", str(instance.dns_port)]
     else:
-        # On disk, so that a node restarted by hand resumes as the same member.
-        data_dir = f"{prepared.work_dir}/data/{role}-{prepared.address}-{port}"
-        argv += ["-p", str(port), "--data-dir", data_dir]
+        argv += ["-p", str(port), "--data-dir", data_dir_of(prepared, role, port)]
     if role != "acceptor" and instance.object_name:
         argv += ["-f", instance.object_name, "-c", instance.class_name]
     if boot:
@@ -95,7 +102,8 @@ def start_node(prepared, instance, role, port, boot):
     if status != 0 or not out.strip().isdigit():
         raise host_error(prepared, f"cannot start the {role}: {err.strip() or out.strip()}")
     address = format_address((prepared.address, port))
-    return RemoteNode(role, address, int(out.strip()), log_path, prepared)
+    return RemoteNode(role, address, int(out.strip()), log_path, prepared,
+                      data_dir_of(prepared, role, port))
 
 
 def is_running(node):
@@ -103,10 +111,15 @@ def is_running(node):
     return status == 0
 
 
-def stop_node(node, tail_lines=5):
+def stop_node(node, tail_lines=5, forget_data=False):
     """SIGTERM, then SIGKILL if it is still there after 5 s; the last lines of its log (why it
-    failed), as one string. One SSH command: each costs the remote login shell's start-up."""
+    failed), as one string. One SSH command: each costs the remote login shell's start-up.
+
+    ``forget_data`` also removes its data directory: a node rolled back belongs to no instance,
+    and a node started later on the same port must not resume as a member of that one."""
     log = shlex.quote(node.log_path)
     script = f"{STOP_SCRIPT.format(pid=node.pid)}; tail -n {tail_lines} {log} 2>/dev/null"
+    if forget_data and node.data_dir:
+        script += f"; rm -rf {shlex.quote(node.data_dir)}"
     _, out, _ = node.host.session.run(script)
     return " | ".join(line.strip() for line in out.splitlines() if line.strip())
