@@ -12,7 +12,8 @@ from concoord.deploy import settings as settings_module
 from concoord.deploy.errors import DeployError
 
 SSH_FLAGS = ("ssh_user", "ssh_key", "ssh_port", "known_hosts", "accept_new_host_keys",
-             "remote_python", "remote_dir", "dns_port", "join_timeout", "logger")
+             "remote_python", "remote_dir", "dns_port", "join_timeout", "logger",
+             "systemd", "systemd_user", "unit_dir", "systemctl")
 CONFIG_EPILOG = ("Configuration file (--config), every key optional:\n"
                  + settings_module.__doc__.split("::", 1)[1])
 HOST_FILE_HELP = ("file listing the hosts, one per line: host, user@host, host:port or "
@@ -63,6 +64,18 @@ def _add_ssh_flags(parser):
                        help="how long a node may take to join (default 30)")
     group.add_argument("-l", "--logger", metavar="HOST:PORT",
                        help="send the nodes' logs to this `concoord logdaemon`")
+    units = parser.add_argument_group("systemd (the SSH user must be root on the hosts)")
+    units.add_argument("--systemd", action="store_const", const=True,
+                       help="install and start each node as a systemd unit (Restart="
+                       "on-failure, started at boot, run as --systemd-user, its data in its "
+                       "data directory) instead of a detached process; the work directory "
+                       "defaults to /var/lib/concoord/DOMAIN")
+    units.add_argument("--systemd-user", metavar="USER", help="system user the nodes run as, "
+                       "created if missing (default concoord)")
+    units.add_argument("--unit-dir", metavar="DIR", help="where the unit files go (default "
+                       "/etc/systemd/system)")
+    units.add_argument("--systemctl", metavar="COMMAND", help="systemctl on the hosts "
+                       "(default systemctl)")
 
 
 def _add_initialize(commands):

@@ -81,7 +81,8 @@ def initialize(settings, domain, object_file, class_name, counts, out=say, secre
         hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
                  for h in read_host_file(settings.hosts_file)]
         instance = Instance(domain, os.path.basename(object_file), class_name,
-                            settings.dns_port, settings.logger, secret=secret is not None)
+                            settings.dns_port, settings.logger, secret=secret is not None,
+                            systemd=settings.systemd_install())
         object_data, proxy_path = concoordify_object(object_file, class_name)
         plan = plan_hosts(*counts, len(hosts))
         deployment = Deployment(settings, instance, object_data, out, secret)

@@ -1,6 +1,12 @@
 """The `concoord dashboard` and `concoord systemd-unit` subcommands (wired into cli.py by
 add_commands)."""
 
+import argparse
+import shlex
+import shutil
+import sys
+
+from concoord.errors import ConcoordError
 from concoord.ops.flags import port_number
 from concoord.security.flags import add_security_flags
 
@@ -27,6 +33,33 @@ def add_commands(commands):
                         "the page has no login of its own, so expose it with care)")
     add_security_flags(parser)
     parser.set_defaults(run=run_dashboard)
+    _add_systemd_unit(commands)
+
+
+def _add_systemd_unit(commands):
+    from concoord.ops.systemd import DEFAULT_USER, ROLES
+    parser = commands.add_parser(
+        "systemd-unit", help="print a systemd unit that runs one node",
+        description="Print a systemd unit file for one replica, acceptor or nameserver: run as "
+        "its own system user, restarted on failure (not after a clean stop), state in its data "
+        "directory. Everything after ROLE is passed to the node, e.g. `concoord systemd-unit "
+        "--name counter-replica replica -o counter.Counter -a 10.0.0.1 -p 14000 -b BOOT`. "
+        "Install: save it as /etc/systemd/system/NAME.service, `useradd --system concoord`, "
+        "then `systemctl daemon-reload && systemctl enable --now NAME`.")
+    parser.add_argument("--name", help="the service's name, used for the default data "
+                        "directory (default concoord-ROLE)")
+    parser.add_argument("--user", default=DEFAULT_USER,
+                        help=f"system user (and group) the node runs as (default {DEFAULT_USER})")
+    parser.add_argument("--data-dir", help="the node's --data-dir (default /var/lib/concoord/"
+                        "NAME, which systemd creates for the user); not for nameservers")
+    parser.add_argument("--working-dir", help="directory the node starts in (where relative "
+                        "paths on its command line, e.g. -f counter.py, are found)")
+    parser.add_argument("--exec", dest="program", help="the concoord command on the host, "
+                        "absolute (default: this one, e.g. /usr/local/bin/concoord)")
+    parser.add_argument("role", choices=ROLES, help="which node the unit runs")
+    parser.add_argument("node_args", nargs=argparse.REMAINDER, metavar="NODE FLAGS",
+                        help="the node's own flags (see `concoord ROLE --help`)")
+    parser.set_defaults(run=run_systemd_unit)
 
 
 def _bootstrap(text):
@@ -38,4 +71,34 @@ def run_dashboard(args):
     from concoord.cli import _resolve_bootstrap
     from concoord.ops.dashboard import serve_dashboard
     serve_dashboard(_resolve_bootstrap(args.boot), args.addr, args.port)
+    return 0
+
+
+def run_systemd_unit(args):
+    from concoord.ops.systemd import unit_text
+    name = args.name or f"concoord-{args.role}"
+    if args.program:
+        program = shlex.split(args.program)
+    elif shutil.which("concoord"):
+        program = [shutil.which("concoord")]
+    else:
+        program = [sys.executable, "-m", "concoord"]
+    argv = program + [args.role]
+    data_dir = None
+    if args.role != "nameserver":
+        if "--data-dir" in args.node_args:
+            if args.data_dir:
+                raise ConcoordError("give the data directory once (--data-dir before ROLE)")
+            data_dir = args.node_args[args.node_args.index("--data-dir") + 1]
+        else:
+            data_dir = args.data_dir or f"/var/lib/concoord/{name}"
+            argv += ["--data-dir", data_dir]
+    elif args.data_dir:
+        raise ConcoordError("a nameserver keeps no data: --data-dir is for replicas and "
+                            "acceptors")
+    try:
+        print(unit_text(args.role, argv + args.node_args, args.user, data_dir,
+                        args.working_dir, description=f"ConCoord {args.role} ({name})"), end="")
+    except ValueError as exc:
+        raise ConcoordError(str(exc)) from None
     return 0
