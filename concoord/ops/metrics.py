@@ -4,8 +4,9 @@ Most values are read from the node's own state at scrape time, under the node's 
 Collector), so the protocol code carries no instrumentation. What only exists as an event
 is counted where it happens, and only when metrics are on:
 
-- client requests, lease reads, request latency and fsync latency: NodeRunner tells its
-  ``observer`` (a RuntimeObserver) while it handles the node;
+- client requests, lease reads, request, proposal, commit and fsync latency: NodeRunner
+  tells its ``observer`` (a RuntimeObserver) while it handles the node, and the observer
+  looks at the leader's slots in phase 2 after each batch it handled;
 - elections, view changes, snapshots written and batch sizes: a sampler thread looks at the
   node a few times a second and counts what changed since its last look (between two looks a
   change that came and went, e.g. two elections, counts once).
@@ -80,6 +81,14 @@ class RuntimeObserver:
                 "concoord_request_duration_seconds", "From a client request's arrival at this "
                 "replica to its reply leaving it (at the leader: proposal, commit and apply)",
                 registry=registry, buckets=LATENCY_BUCKETS)
+            self.proposal_seconds = Histogram(
+                "concoord_proposal_wait_seconds", "At the leader: from a command's arrival to "
+                "the proposal of the slot that carries it", registry=registry,
+                buckets=LATENCY_BUCKETS)
+            self.commit_seconds = Histogram(
+                "concoord_commit_duration_seconds", "At the leader: from a slot's proposal "
+                "(phase 2 sent) to its decision by a majority of acceptors", registry=registry,
+                buckets=LATENCY_BUCKETS)
         else:
             self.fsync_seconds = Histogram(
                 "concoord_fsync_duration_seconds", "Writing and fsyncing one batch of promises "
@@ -88,6 +97,7 @@ class RuntimeObserver:
         self.requests = 0
         self.lease_reads = 0
         self._arrived = {}     # (client id, number) -> monotonic arrival time
+        self._proposed = {}    # slot in phase 2 at the leader -> when it was first seen there
 
     def request(self, node, command, now):
         self.requests += 1
@@ -107,6 +117,26 @@ class RuntimeObserver:
             arrived = self._arrived.pop((reply.client_id, reply.number), None)
             if arrived is not None:
                 self.request_seconds.observe(now - arrived)
+
+    def handled(self, node, now):
+        """After each batch: slots that entered phase 2 were proposed, slots that left it and
+        were decided were committed (measured to within the handling of one batch)."""
+        leader = getattr(node, "leader", None)
+        if leader is None or not (leader.commanders or self._proposed):
+            return
+        in_phase2 = leader.commanders
+        for slot in in_phase2.keys() - self._proposed.keys():
+            self._proposed[slot] = now
+            batch = leader.proposals.get(slot)
+            for command in batch.commands if batch is not None else ():
+                arrived = self._arrived.get((command.client_id, command.number))
+                if arrived is not None:
+                    self.proposal_seconds.observe(now - arrived)
+        replica = node.replica
+        for slot in self._proposed.keys() - in_phase2.keys():
+            proposed = self._proposed.pop(slot)
+            if slot < replica.slot_out or slot in replica.decisions:   # not a lost leadership
+                self.commit_seconds.observe(now - proposed)
 
     def persisted(self, seconds):
         if self.fsync_seconds is not None:

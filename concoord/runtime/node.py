@@ -121,6 +121,8 @@ class NodeRunner:
             self._next_tick = now + TICK_INTERVAL
             effects.extend(self.node.tick(now))
         self._carry_out(effects)
+        if self.observer is not None:
+            self.observer.handled(self.node, time.monotonic())
         if self.snapshots is not None:
             self.snapshots.maybe_persist(self.node)
 

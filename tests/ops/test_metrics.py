@@ -89,6 +89,9 @@ def test_replicas_and_acceptors_export_their_state(counter_harness, instance):
     leader = after[leaders[0]]
     assert value(leader, "concoord_client_requests_total") >= 26
     assert value(leader, "concoord_request_duration_seconds_count") >= 26
+    assert value(leader, "concoord_proposal_wait_seconds_count") >= 25
+    assert value(leader, "concoord_commit_duration_seconds_count") >= 1
+    assert value(leader, "concoord_commit_duration_seconds_sum") > 0
     assert value(leader, "concoord_lag_slots") == 0
     assert value(leader, "concoord_elections_total") >= 0
     assert value(leader, "concoord_batch_commands_count") >= 1
