@@ -3,7 +3,8 @@
 Both bundles hold the whole ``concoord`` package and pure-Python copies of its dependencies
 (msgpack runs on its pure-Python fallback when the compiled module is absent; dnspython and
 prometheus-client are pure Python). paramiko is not bundled: only ``initialize``/``addnode`` need
-it, on the operator's machine. User objects given on the command line go in at the top level of the archive.
+it, on the operator's machine. User objects given on the command line go in at the top level of
+the archive.
 
 - server: ``python3 concoord-server.pyz replica -o counter.Counter ...``. Its dependencies sit in
   ``_vendor/``, put last on sys.path, so an installed (compiled, faster) msgpack wins.

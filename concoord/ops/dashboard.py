@@ -13,6 +13,7 @@ import collections
 import json
 import logging
 import signal
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,9 +140,11 @@ def make_server(watcher, address, port):
         def log_message(self, *args):
             pass     # the page polls every second: not worth a log line each
 
-    server = ThreadingHTTPServer((address, port), Handler)
-    server.daemon_threads = True
-    return server
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        daemon_threads = True
+
+    return Server((address, port), Handler)
 
 
 def serve_dashboard(bootstrap, address, port):

@@ -14,9 +14,8 @@ is counted where it happens, and only when metrics are on:
 
 import logging
 import os
+import socket
 import threading
-import time
-
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -51,9 +50,13 @@ def serve_metrics(registry, address, port):
         def log_message(self, *args):
             pass      # a scrape every few seconds is not worth a log line
 
-    server = ThreadingHTTPServer((address, port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True, name="concoord-metrics-http").start()
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        daemon_threads = True
+
+    server = Server((address, port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True,
+                     name="concoord-metrics-http").start()
     log.info("metrics at http://%s:%d/metrics", address, server.server_port)
     return server
 

@@ -112,7 +112,7 @@ def test_only_metrics_is_served_and_only_on_loopback(counter_harness, instance):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
     assert refused.value.code == 404
-    for line in open(f"/proc/net/tcp").read().splitlines()[1:]:
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
         local, state = line.split()[1], line.split()[3]
         if state == "0A" and int(local.split(":")[1], 16) == port:   # listening
             assert local.split(":")[0] == "0100007F"                     # 127.0.0.1
