@@ -13,7 +13,8 @@ from concoord.security.flags import add_security_flags
 DASHBOARD_DESCRIPTION = (
     "Serve a live web page of the instance at http://ADDRESS:PORT/: every node with its role, "
     "address, liveness, applied slot and lag; the leader and its ballot; commands per second "
-    "over the last ten minutes; recent elections and view changes; str() of the object. It "
+    "and the leader's status round trip over the last ten minutes; recent elections and view "
+    "changes; str() of the object. It "
     "reads the instance through the status protocol, like `concoord status`, about once a "
     "second (give the instance's --secret-file / TLS flags if it has them).")
 

@@ -4,7 +4,9 @@ A poller thread asks the instance for its status through the same protocol as `c
 status` (concoord.client.instance_status: no other way into the nodes; with a secret it needs
 the secret) about once a second. It keeps the throughput of the last minutes and derives
 events (a new leader or ballot, members added or removed, nodes going down or coming back) by
-comparing each poll with the one before. An HTTP server (stdlib, one thread per request)
+comparing each poll with the one before, and the round trip of one status request to the
+leader (how quickly the leader's node answers: it rises when the leader is overloaded or
+being replaced; command latency itself is in the metrics, concoord_request_duration_seconds). An HTTP server (stdlib, one thread per request)
 serves the page (concoord/ops/dashboard_page.py: HTML and a small script, no build step, no
 CDN) at / and the poller's latest state as JSON at /api/status; the page polls that.
 """
@@ -19,6 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from concoord.client.instance_status import instance_status
+from concoord.client.status import query_status
 from concoord.errors import ConcoordError
 from concoord.ops.dashboard_page import PAGE
 
@@ -33,10 +36,11 @@ class InstanceWatcher:
     """Polls the instance's status and keeps what the page shows."""
 
     def __init__(self, bootstrap, interval=POLL_INTERVAL, query=instance_status,
-                 clock=time.time):
+                 round_trip=None, clock=time.time):
         self.bootstrap = list(bootstrap)
         self.interval = interval
         self._query = query
+        self._round_trip = round_trip or status_round_trip
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -44,6 +48,7 @@ class InstanceWatcher:
         self._error = None            # why the latest poll failed, if it did
         self._polled_at = None
         self._throughput = collections.deque()    # (time, commands per second at the leader)
+        self._latency = collections.deque()       # (time, status round trip to it in ms)
         self._events = collections.deque(maxlen=MAX_EVENTS)   # newest last
 
     def start(self):
@@ -70,13 +75,17 @@ class InstanceWatcher:
             with self._lock:
                 self._error, self._polled_at = str(exc), now
             return
+        seconds = self._round_trip(view["leader"]) if view.get("leader") else None
         with self._lock:
             self._record_changes(self._view, view, now)
             self._view, self._error, self._polled_at = view, None, now
             if view.get("commands_per_second") is not None:
                 self._throughput.append((now, view["commands_per_second"]))
-            while self._throughput and self._throughput[0][0] < now - HISTORY_SECONDS:
-                self._throughput.popleft()
+            if seconds is not None:
+                self._latency.append((now, round(seconds * 1000, 2)))
+            for series in (self._throughput, self._latency):
+                while series and series[0][0] < now - HISTORY_SECONDS:
+                    series.popleft()
 
     def _record_changes(self, old, new, now):
         def event(kind, text):
@@ -108,7 +117,18 @@ class InstanceWatcher:
         with self._lock:
             return {"bootstrap": self.bootstrap, "polled_at": self._polled_at,
                     "error": self._error, "view": self._view,
-                    "throughput": list(self._throughput), "events": list(self._events)}
+                    "throughput": list(self._throughput), "latency": list(self._latency),
+                    "events": list(self._events)}
+
+
+def status_round_trip(address, timeout=2.0):
+    """Seconds one status request to ``address`` took (connection included), or None."""
+    started = time.monotonic()
+    try:
+        query_status(address, timeout)
+    except (ConcoordError, OSError):
+        return None
+    return time.monotonic() - started
 
 
 def _ballot(view):

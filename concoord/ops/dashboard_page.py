@@ -1,7 +1,7 @@
 """The page `concoord dashboard` serves: one HTML document with its style and script inline
 (no build step, no CDN, nothing fetched but /api/status). It polls /api/status every second
-and redraws: the leader and ballot, every node, the throughput chart (inline SVG) and the
-events the server derived from successive polls."""
+and redraws: the leader and ballot, every node, the throughput and status latency charts
+(inline SVG) and the events the server derived from successive polls."""
 
 PAGE = r"""<!DOCTYPE html>
 <html lang="en">
@@ -44,6 +44,8 @@ PAGE = r"""<!DOCTYPE html>
 </table>
 <h2>Throughput (commands/s at the leader, up to the last 10 minutes)</h2>
 <svg id="chart" width="640" height="160" viewBox="0 0 640 160"></svg>
+<h2>Latency (ms for one status request to the leader)</h2>
+<svg id="latency" width="640" height="160" viewBox="0 0 640 160"></svg>
 <h2>Recent elections and view changes</h2>
 <div id="events"></div>
 <script>
@@ -76,17 +78,17 @@ function drawNodes(view) {
   }
 }
 
-function drawChart(points, now) {
+function drawChart(svg, points, now, floor, unit) {
   // The time axis grows with the history, from one minute up to the ten the server keeps.
-  const svg = $("chart"), width = 640, height = 160;
+  const width = 640, height = 160;
   const span = Math.min(600, Math.max(60, points.length ? now - points[0][0] : 0));
-  const max = Math.max(10, ...points.map((p) => p[1]));
+  const max = Math.max(floor, ...points.map((p) => p[1]));
   const x = (t) => width - (now - t) / span * width;
   const y = (v) => height - 15 - v / max * (height - 30);
   const line = points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
   svg.innerHTML =
     `<polyline fill="none" stroke="#1565c0" stroke-width="2" points="${line}"/>` +
-    `<text x="4" y="12" font-size="11">${Math.round(max)}/s</text>` +
+    `<text x="4" y="12" font-size="11">${+max.toPrecision(3)} ${unit}</text>` +
     `<text x="4" y="${height - 3}" font-size="11">-${Math.round(span)} s</text>` +
     `<text x="${width - 30}" y="${height - 3}" font-size="11">now</text>`;
 }
@@ -115,7 +117,9 @@ async function refresh() {
       $("object").textContent = view.object;
       drawNodes(view);
     }
-    drawChart(state.throughput, state.polled_at || Date.now() / 1000);
+    const now = state.polled_at || Date.now() / 1000;
+    drawChart($("chart"), state.throughput, now, 10, "/s");
+    drawChart($("latency"), state.latency, now, 1, "ms");
     drawEvents(state.events);
   } catch (error) {
     $("error").textContent = "dashboard unreachable: " + error;

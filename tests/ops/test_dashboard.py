@@ -59,6 +59,10 @@ def test_the_page_lists_every_node_and_follows_a_failover(counter_harness, brows
     page.wait_for_function("Number(document.getElementById('rate').textContent) > 0",
                            timeout=20000)
     assert "The counter value is" in page.text_content("#object")
+    for chart in ("#chart", "#latency"):       # drawn: a line with at least two points
+        page.wait_for_function(f"document.querySelector('{chart} polyline')"
+                               f".getAttribute('points').split(' ').length >= 2",
+                               timeout=20000)
 
     leader.kill()
     survivors = [r.address for r in replicas if r is not leader]

@@ -34,7 +34,8 @@ def test_elections_membership_and_liveness_become_events():
                     view("r2", 2, r, a, down=["r1"]), view("r2", 2, ["r2", "r3"], a + ["a4"]),
                     view("r2", 3, ["r2", "r3"], a + ["a4"]))
     clock = iter(range(100, 200))
-    watcher = InstanceWatcher(["r1"], query=script, clock=lambda: next(clock))
+    watcher = InstanceWatcher(["r1"], query=script, round_trip=lambda leader: 0.0015,
+                              clock=lambda: next(clock))
     for _ in range(5):
         watcher.poll_once()
     texts = [(e["kind"], e["text"]) for e in watcher.snapshot()["events"]]
@@ -47,12 +48,13 @@ def test_elections_membership_and_liveness_become_events():
         ("election", "leader r2 re-elected (ballot round 3)"),
     ]
     assert [t for t, _ in watcher.snapshot()["throughput"]] == [100, 101, 102, 103, 104]
+    assert watcher.snapshot()["latency"][-1] == (104, 1.5)
 
 
 def test_a_failed_poll_is_shown_and_every_known_replica_is_asked_next():
     script = Script(view("r1", 1, ["r1", "r2"], ["a1"]), ConnectionError("no status"),
                     view("r2", 2, ["r2"], ["a1"]))
-    watcher = InstanceWatcher(["r1"], query=script)
+    watcher = InstanceWatcher(["r1"], query=script, round_trip=lambda leader: None)
     watcher.poll_once()
     watcher.poll_once()
     assert watcher.snapshot()["error"] == "no status"
