@@ -154,3 +154,43 @@ def test_nameserver_exports_its_view(counter_harness, instance):
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+READONLY_COUNTER = '''\
+import concoord
+
+
+class Counter:
+    def __init__(self):
+        self.value = 0
+
+    def increment(self):
+        self.value += 1
+
+    @concoord.readonly
+    def getvalue(self):
+        return self.value
+'''
+
+
+def test_lease_reads_and_snapshots_are_counted(harness, tmp_path):
+    harness.write_object(READONLY_COUNTER, "counter.py", "Counter")
+    replica, port = start_with_metrics(harness, harness.start_replica,
+                                       extra=["--data-dir", str(tmp_path / "replica")])
+    harness.start_acceptor(replica)
+    harness.wait_converged([replica], harness.nodes[1:])
+    harness.run_client("""
+        from counterproxy import Counter
+        c = Counter(BOOTSTRAP)
+        for _ in range(10):
+            c.increment()
+        for _ in range(30):
+            assert c.getvalue() == 10
+    """, bootstrap=replica)
+
+    def counted():
+        samples = scrape(port)
+        return samples if (value(samples, "concoord_lease_reads_total") >= 10
+                           and value(samples, "concoord_snapshots_total") >= 1) else None
+    samples = wait_until(counted, 30, message="lease reads and a snapshot to be counted")
+    assert value(samples, "concoord_snapshot_bytes") > 0
