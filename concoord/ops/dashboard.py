@@ -60,7 +60,10 @@ class InstanceWatcher:
 
     def _run(self):
         while not self._stop.is_set():
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception:    # noqa: BLE001 - a page frozen on its last view is worse
+                log.exception("dashboard poll failed")
             self._stop.wait(self.interval)
 
     def poll_once(self):
