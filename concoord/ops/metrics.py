@@ -74,6 +74,23 @@ def node_registry(runner, role):
     return registry
 
 
+def _never_raises(method):
+    """NodeRunner stops its node on any exception raised while handling it: a mistake in
+    measuring must not take the node down, so it is logged (once per method) and ignored."""
+    failed = []
+
+    def guarded(*args):
+        try:
+            return method(*args)
+        except Exception:       # noqa: BLE001 - see above
+            if not failed:
+                failed.append(True)
+                log.exception("metrics: %s failed; this measurement is skipped",
+                              method.__name__)
+    guarded.__name__ = method.__name__
+    return guarded
+
+
 class RuntimeObserver:
     """Told by NodeRunner, on the thread that holds the node, of requests, replies and fsyncs."""
 
@@ -102,6 +119,7 @@ class RuntimeObserver:
         self._arrived = {}     # (client id, number) -> monotonic arrival time
         self._proposed = {}    # slot in phase 2 at the leader -> when it was first seen there
 
+    @_never_raises
     def request(self, node, command, now):
         self.requests += 1
         if len(self._arrived) >= MAX_TRACKED_REQUESTS:
@@ -113,6 +131,7 @@ class RuntimeObserver:
                 and node.state_machine.is_readonly(command.method) and leader.lease_valid(now)):
             self.lease_reads += 1
 
+    @_never_raises
     def replied(self, replies, now):
         if self.request_seconds is None:
             return
@@ -121,6 +140,7 @@ class RuntimeObserver:
             if arrived is not None:
                 self.request_seconds.observe(now - arrived)
 
+    @_never_raises
     def handled(self, node, now):
         """After each batch: slots that entered phase 2 were proposed, slots that left it and
         were decided were committed (measured to within the handling of one batch)."""
@@ -141,6 +161,7 @@ class RuntimeObserver:
             if slot < replica.slot_out or slot in replica.decisions:   # not a lost leadership
                 self.commit_seconds.observe(now - proposed)
 
+    @_never_raises
     def persisted(self, seconds):
         if self.fsync_seconds is not None:
             self.fsync_seconds.observe(seconds)
@@ -168,7 +189,7 @@ class ChangeSampler:
     def _run(self):
         while not self.runner.stopping.wait(self.interval):
             try:
-                self.runner.call(self._look, timeout=SCRAPE_TIMEOUT)
+                self.runner.call(_never_raises(self._look), timeout=SCRAPE_TIMEOUT)
             except TimeoutError:
                 continue
 
@@ -207,10 +228,12 @@ class NodeCollector:
 
     def collect(self):
         up = GaugeMetricFamily("concoord_up", "1 if the node answered this scrape in time, "
-                               "0 if it did not (stopping, or its lock held too long)")
+                               "0 if it did not (stopping, its lock held too long, or an error: see its log)")
         try:
-            values = self.runner.call(self._read, timeout=SCRAPE_TIMEOUT)
+            values = self.runner.call(_never_raises(self._read), timeout=SCRAPE_TIMEOUT)
         except TimeoutError:
+            values = None
+        if values is None:        # not read in time, or reading failed (logged)
             up.add_metric([], 0)
             yield up
             return
