@@ -227,8 +227,9 @@ class NodeCollector:
         return []      # the families depend on the role; nothing to check at registration
 
     def collect(self):
-        up = GaugeMetricFamily("concoord_up", "1 if the node answered this scrape in time, "
-                               "0 if it did not (stopping, its lock held too long, or an error: see its log)")
+        up = GaugeMetricFamily("concoord_up", "1 if the node answered this scrape in time, 0 "
+                               "if not (stopping, its lock held too long, or an error: see "
+                               "its log)")
         try:
             values = self.runner.call(_never_raises(self._read), timeout=SCRAPE_TIMEOUT)
         except TimeoutError:
