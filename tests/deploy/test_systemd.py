@@ -125,6 +125,16 @@ def test_initialize_installs_and_starts_a_unit_per_node(area, fake_systemctl):
     assert status.returncode == 0, status.stderr
     assert len(processes_under(area.remote_dir)) == 4
 
+    systemctl, units, _ = fake_systemctl
+    added = area.concoord("addnode", "-t", 1, "-s", "counterdomain", "-b",
+                          bootstrap_of(result.stdout), "--host", area.host_file.read_text()
+                          .split()[-1], "--secret-file", area.dir / "counterdomain.secret",
+                          *area.ssh_flags(), "--systemd", "--systemd-user", "root",
+                          "--unit-dir", units, "--systemctl", systemctl)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert len(list(units.iterdir())) == 5
+    assert len(processes_under(area.remote_dir)) == 5
+
 
 def test_a_failed_systemd_initialize_removes_its_units(area, fake_systemctl, tmp_path):
     _, units, state = fake_systemctl
