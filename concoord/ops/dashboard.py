@@ -2,13 +2,13 @@
 
 A poller thread asks the instance for its status through the same protocol as `concoord
 status` (concoord.client.instance_status: no other way into the nodes; with a secret it needs
-the secret) about once a second. It keeps the throughput of the last minutes and derives
-events (a new leader or ballot, members added or removed, nodes going down or coming back) by
-comparing each poll with the one before, and the round trip of one status request to the
-leader (how quickly the leader's node answers: it rises when the leader is overloaded or
-being replaced; command latency itself is in the metrics, concoord_request_duration_seconds). An HTTP server (stdlib, one thread per request)
-serves the page (concoord/ops/dashboard_page.py: HTML and a small script, no build step, no
-CDN) at / and the poller's latest state as JSON at /api/status; the page polls that.
+the secret) about once a second. It keeps the last minutes of throughput and of the round trip
+of one status request to the leader (how quickly the leader's node answers: it rises when the
+leader is overloaded or being replaced; command latency itself is in the metrics), and
+derives events (a new leader or ballot, members added or removed, nodes going down or coming
+back) by comparing each poll with the one before. An HTTP server (stdlib, one thread per
+request) serves the page (concoord/ops/dashboard_page.py: HTML and a small script, no build
+step, no CDN) at / and the poller's latest state as JSON at /api/status; the page polls that.
 """
 
 import collections
@@ -28,7 +28,7 @@ from concoord.ops.dashboard_page import PAGE
 log = logging.getLogger("concoord.dashboard")
 
 POLL_INTERVAL = 1.0        # seconds between two status polls (each takes about half a second)
-HISTORY_SECONDS = 600      # throughput kept for the chart
+HISTORY_SECONDS = 600      # how much of the charts' history is kept
 MAX_EVENTS = 50
 
 
