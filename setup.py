@@ -9,8 +9,10 @@ setup(
     long_description_content_type="text/plain",
     packages=find_packages(include=["concoord", "concoord.*"]),
     python_requires=">=3.9",
-    install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7"],
-    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis"],
+    install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7",
+                      "prometheus-client>=0.12"],
+    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "playwright",
+                             "pyyaml"],
                     "route53": ["boto3"], "plot": ["matplotlib"], "fuzz": ["atheris"]},
     entry_points={"console_scripts": ["concoord = concoord.cli:main"]},
 )

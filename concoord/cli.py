@@ -12,6 +12,8 @@ from concoord.deploy import commands as deploy_commands
 from concoord.dns import commands as dns_commands
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.argtypes import positive_int, positive_seconds
+from concoord.ops import commands as ops_commands
+from concoord.ops.flags import add_metrics_flags
 from concoord.protocol.timing import Timing
 from concoord.security.flags import add_security_flags, configure_from_args
 
@@ -49,6 +51,7 @@ def _add_node_flags(parser):
     parser.add_argument("-d", "--debug", action="store_true", help="log every protocol event")
     add_logger_flag(parser)
     add_security_flags(parser)
+    add_metrics_flags(parser)
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-connections", type=positive_int, default=1024,
                         help="connections this node accepts at once; more are closed "
@@ -184,7 +187,7 @@ def build_parser():
     secret.add_argument("-o", "--output", metavar="FILE", help="write the secret to FILE")
     secret.set_defaults(run=run_secret)
 
-    for package_commands in (dns_commands, deploy_commands, bench_commands):
+    for package_commands in (dns_commands, deploy_commands, bench_commands, ops_commands):
         package_commands.add_commands(commands)
     return parser
 
@@ -230,6 +233,7 @@ def run_replica(args):
                            args.data_dir, _timing(args), _limits(args))
     if handler is not None:
         handler.node_id = runner.node_id
+    _serve_metrics(args, runner, "replica")
     dns = None
     if args.domain:
         from concoord.dns.replica_dns import serve_dns_alongside
@@ -250,6 +254,7 @@ def run_acceptor(args):
                             _limits(args))
     if handler is not None:
         handler.node_id = runner.node_id
+    _serve_metrics(args, runner, "acceptor")
     return _exit_status("acceptor", serve_until_signalled(runner))
 
 
@@ -259,6 +264,12 @@ def _exit_status(role, failure):
         return 0
     print(f"concoord {role}: stopped: {failure}", file=sys.stderr)
     return 1
+
+
+def _serve_metrics(args, runner, role):
+    if args.metrics_port is not None:
+        from concoord.ops.metrics import serve_node_metrics
+        serve_node_metrics(args, runner, role)
 
 
 def _limits(args):

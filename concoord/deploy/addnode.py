@@ -55,7 +55,8 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
     object_data = fixed_object(object_file, class_name) if object_file else None
     object_name = os.path.basename(object_file) if object_file else None
     instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger,
-                        secret=secret is not None)
+                        secret=secret is not None,
+                        systemd=settings.systemd_install())
     host = parse_host(host_text).with_defaults(settings.ssh_user, settings.ssh_port)
     with Deployment(settings, instance, object_data, out, secret) as deployment:
         prepared = deployment.prepare(host)

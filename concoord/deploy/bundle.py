@@ -1,9 +1,10 @@
 """``make server`` / ``make client``: ConCoord as one zipapp that runs with a plain ``python3``.
 
 Both bundles hold the whole ``concoord`` package and pure-Python copies of its dependencies
-(msgpack runs on its pure-Python fallback when the compiled module is absent; dnspython is pure
-Python). paramiko is not bundled: only ``initialize``/``addnode`` need it, on the operator's
-machine. User objects given on the command line go in at the top level of the archive.
+(msgpack runs on its pure-Python fallback when the compiled module is absent; dnspython and
+prometheus-client are pure Python). paramiko is not bundled: only ``initialize``/``addnode`` need
+it, on the operator's machine. User objects given on the command line go in at the top level of
+the archive.
 
 - server: ``python3 concoord-server.pyz replica -o counter.Counter ...``. Its dependencies sit in
   ``_vendor/``, put last on sys.path, so an installed (compiled, faster) msgpack wins.
@@ -24,7 +25,8 @@ import concoord
 from concoord.deploy.errors import DeployError
 
 KINDS = ("server", "client")
-VENDORED = {"msgpack": "msgpack", "dns": "dnspython"}   # import name -> distribution name
+# import name -> distribution name (prometheus_client, pure Python, serves --metrics-port)
+VENDORED = {"msgpack": "msgpack", "dns": "dnspython", "prometheus_client": "prometheus-client"}
 VENDOR_DIR = {"server": "_vendor", "client": ""}
 MAIN = '''\
 """concoord-{kind}.pyz: the `concoord` command line (python3 concoord-{kind}.pyz --help)."""

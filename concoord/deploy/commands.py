@@ -12,7 +12,8 @@ from concoord.deploy import settings as settings_module
 from concoord.deploy.errors import DeployError
 
 SSH_FLAGS = ("ssh_user", "ssh_key", "ssh_port", "known_hosts", "accept_new_host_keys",
-             "remote_python", "remote_dir", "dns_port", "join_timeout", "logger")
+             "remote_python", "remote_dir", "dns_port", "join_timeout", "logger",
+             "systemd", "systemd_user", "unit_dir", "systemctl")
 CONFIG_EPILOG = ("Configuration file (--config), every key optional:\n"
                  + settings_module.__doc__.split("::", 1)[1])
 HOST_FILE_HELP = ("file listing the hosts, one per line: host, user@host, host:port or "
@@ -63,6 +64,18 @@ def _add_ssh_flags(parser):
                        help="how long a node may take to join (default 30)")
     group.add_argument("-l", "--logger", metavar="HOST:PORT",
                        help="send the nodes' logs to this `concoord logdaemon`")
+    units = parser.add_argument_group("systemd (the SSH user must be root on the hosts)")
+    units.add_argument("--systemd", action="store_const", const=True,
+                       help="install and start each node as a systemd unit (Restart="
+                       "on-failure, started at boot, run as --systemd-user, its data in its "
+                       "data directory) instead of a detached process; the work directory "
+                       "defaults to /var/lib/concoord/DOMAIN")
+    units.add_argument("--systemd-user", metavar="USER", help="system user the nodes run as, "
+                       "created if missing (default concoord)")
+    units.add_argument("--unit-dir", metavar="DIR", help="where the unit files go (default "
+                       "/etc/systemd/system)")
+    units.add_argument("--systemctl", metavar="COMMAND", help="systemctl on the hosts "
+                       "(default systemctl)")
 
 
 def _add_initialize(commands):
@@ -192,8 +205,14 @@ def run_initialize(args):
     from concoord.deploy.initialize import initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
-    secret = None if args.no_secret else _instance_secret(args)
-    initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret)
+    secret = new_secret_file = None
+    if args.secret_file:
+        secret = _use_secret(args.secret_file)
+    elif not args.no_secret:
+        new_secret_file = _new_instance_secret(args.domain)
+        secret = _use_secret(new_secret_file)
+    initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret,
+               new_secret_file=new_secret_file)
 
 
 @_deploying
@@ -204,12 +223,12 @@ def run_addnode(args):
             args.boot, args.host, secret=secret)
 
 
-def _instance_secret(args):
-    """The secret for a new instance: --secret-file, else a new one saved as DOMAIN.secret."""
-    if args.secret_file:
-        return _use_secret(args.secret_file)
+def _new_instance_secret(domain):
+    """A new secret for a new instance, saved as DOMAIN.secret here; its path. An existing
+    file is never overwritten: it may be the secret of a running instance (a failed
+    initialize removes the one it made, see initialize())."""
     from concoord.security.secret import generate_secret
-    path = f"{args.domain}.secret"
+    path = f"{domain}.secret"
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -220,7 +239,7 @@ def _instance_secret(args):
         f.write(secret + "\n")
     print(f"secret: {os.path.abspath(path)} (clients and nodes need it: "
           f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
-    return _use_secret(path)
+    return path
 
 
 def _use_secret(path):

@@ -53,6 +53,7 @@ class Deployment:
         self.out = out
         self.sessions = []
         self.started = []
+        self.left_running = []    # nodes a rollback could not stop
         self._bundle = None
         self._bundle_lock = threading.Lock()  # hosts are prepared in parallel
 
@@ -102,7 +103,7 @@ class Deployment:
             try:
                 wait_joined(node, boot or [node.address], self.settings.join_timeout)
             except NodeFailed as exc:
-                tail = stop_node(node)
+                tail = stop_node(node, forget_data=True)
                 self.started.remove(node)
                 reason = f"{exc} (its log: {tail or 'empty'})"
                 failures.append(f"{node} on {prepared}: {reason}")
@@ -114,12 +115,14 @@ class Deployment:
         raise DeployError(f"could not start {label}: " + "; ".join(failures))
 
     def rollback(self):
-        """Stop every node this run started, newest first; report what could not be stopped."""
+        """Stop every node this run started, newest first, and remove their data; report (and
+        keep in ``left_running``) what could not be stopped."""
         for node in reversed(self.started):
             try:
-                stop_node(node)
+                stop_node(node, forget_data=True)
                 self.out(f"stopped {node} on {node.host}: rolling back this run")
             except DeployError as exc:
+                self.left_running.append(node)
                 print(f"could not stop {node} (pid {node.pid}): {exc}", file=sys.stderr)
         self.started.clear()
 

@@ -64,28 +64,55 @@ def concoordify_object(object_file, class_name):
         return stream.read(), proxy_path
 
 
-def initialize(settings, domain, object_file, class_name, counts, out=say, secret=None):
+def initialize(settings, domain, object_file, class_name, counts, out=say, secret=None,
+               new_secret_file=None):
     """Deploy ``counts`` = (replicas, acceptors, nameservers); the bootstrap list. With
-    ``secret`` (bytes) every node gets it and refuses connections that do not prove it."""
-    _check_counts(*counts)
-    if not settings.hosts_file:
-        raise DeployError("name the hosts to deploy on with --hosts FILE (or [deploy] hosts "
-                          "in the --config file)")
-    hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
-             for h in read_host_file(settings.hosts_file)]
-    instance = Instance(domain, os.path.basename(object_file), class_name, settings.dns_port,
-                        settings.logger, secret=secret is not None)
-    object_data, proxy_path = concoordify_object(object_file, class_name)
-    plan = plan_hosts(*counts, len(hosts))
-    with Deployment(settings, instance, object_data, out, secret) as deployment:
-        prepared = prepare_all(deployment, hosts)  # every host, before any node starts
-        for index in sorted(set(plan["nameserver"])):
-            check_dns_port(prepared[index], settings.remote_python, settings.dns_port)
-        boot = _start_all(deployment, prepared, plan)
+    ``secret`` (bytes) every node gets it and refuses connections that do not prove it.
+
+    ``new_secret_file``: where this run saved a secret it made for the new instance. If the
+    run fails, the nodes it started are stopped (Deployment) and, when all of them were,
+    nothing uses that secret: the file is removed, so the same command can be run again."""
+    deployment = None
+    try:
+        _check_counts(*counts)
+        if not settings.hosts_file:
+            raise DeployError("name the hosts to deploy on with --hosts FILE (or [deploy] "
+                              "hosts in the --config file)")
+        hosts = [h.with_defaults(settings.ssh_user, settings.ssh_port)
+                 for h in read_host_file(settings.hosts_file)]
+        instance = Instance(domain, os.path.basename(object_file), class_name,
+                            settings.dns_port, settings.logger, secret=secret is not None,
+                            systemd=settings.systemd_install())
+        object_data, proxy_path = concoordify_object(object_file, class_name)
+        plan = plan_hosts(*counts, len(hosts))
+        deployment = Deployment(settings, instance, object_data, out, secret)
+        with deployment:
+            prepared = prepare_all(deployment, hosts)  # every host, before any node starts
+            for index in sorted(set(plan["nameserver"])):
+                check_dns_port(prepared[index], settings.remote_python, settings.dns_port)
+            boot = _start_all(deployment, prepared, plan)
+    except BaseException:
+        if new_secret_file:
+            _forget_new_secret(new_secret_file, deployment.left_running if deployment else [],
+                               out)
+        raise
     out(f"bootstrap: {','.join(boot)}")
     out(f"client proxy: {proxy_path} (rename it to "
         f"{os.path.splitext(os.path.basename(object_file))[0]}proxy.py to import {class_name})")
     return boot
+
+
+def _forget_new_secret(path, left_running, out):
+    if left_running:
+        out(f"kept {path}: nodes this run could not stop use it (pass --secret-file {path} "
+            f"to run again with it)")
+        return
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    out(f"removed {path}: no node runs with it (once the problem is fixed, run the same "
+        f"command again)")
 
 
 def _start_all(deployment, prepared, plan):

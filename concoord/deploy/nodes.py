@@ -34,6 +34,7 @@ class Instance:
     dns_port: int = 53
     logger: str = None      # host:port of a `concoord logdaemon`
     secret: bool = False    # nodes prove the instance's secret, uploaded as SECRET_FILE
+    systemd: object = None  # a deploy.units.SystemdInstall: nodes run as systemd units
 
     def __post_init__(self):
         # The domain names the remote work directory too: no "/" or ".." may slip in.
@@ -49,6 +50,9 @@ class RemoteNode:
     pid: int
     log_path: str
     host: object            # PreparedHost
+    data_dir: str = None    # its --data-dir (nameservers have none)
+    unit: str = None        # its systemd unit, when installed as one
+    systemd: object = None  # ... and how (deploy.units.SystemdInstall)
 
     def __str__(self):
         return f"{self.role} {self.address}"
@@ -59,6 +63,14 @@ def pick_port():
     return random.randint(*PORT_RANGE)
 
 
+def data_dir_of(prepared, role, port):
+    """Where a replica or acceptor keeps its state (None for a nameserver): on disk, so that a
+    node restarted by hand resumes as the same member."""
+    if role == "nameserver":
+        return None
+    return f"{prepared.work_dir}/data/{role}-{prepared.address}-{port}"
+
+
 def node_argv(prepared, instance, role, port, boot):
     """The command line of a `concoord replica|acceptor|nameserver` on ``prepared``.
 
@@ -67,9 +79,7 @@ def node_argv(prepared, instance, role, port, boot):
     if role == "nameserver":
         argv += ["-n", instance.domain, "--dns-port", str(instance.dns_port)]
     else:
-        # On disk, so that a node restarted by hand resumes as the same member.
-        data_dir = f"{prepared.work_dir}/data/{role}-{prepared.address}-{port}"
-        argv += ["-p", str(port), "--data-dir", data_dir]
+        argv += ["-p", str(port), "--data-dir", data_dir_of(prepared, role, port)]
     if role != "acceptor" and instance.object_name:
         argv += ["-f", instance.object_name, "-c", instance.class_name]
     if boot:
@@ -88,25 +98,46 @@ def start_node(prepared, instance, role, port, boot):
         port = instance.dns_port
     argv = node_argv(prepared, instance, role, port, boot)
     log_path = f"{prepared.work_dir}/{role}-{prepared.address}-{port}.log"
+    address = format_address((prepared.address, port))
+    data_dir = data_dir_of(prepared, role, port)
+    if instance.systemd is not None:
+        from concoord.deploy.units import start_unit
+        unit, pid = start_unit(prepared, instance, role, port, argv, log_path, data_dir)
+        return RemoteNode(role, address, pid, log_path, prepared, data_dir, unit,
+                          instance.systemd)
     command = " ".join(shlex.quote(arg) for arg in argv)
     script = (f"cd {shlex.quote(prepared.work_dir)}; nohup setsid {command} "
               f">{shlex.quote(log_path)} 2>&1 </dev/null & echo $!")
     status, out, err = prepared.session.run(script)
     if status != 0 or not out.strip().isdigit():
         raise host_error(prepared, f"cannot start the {role}: {err.strip() or out.strip()}")
-    address = format_address((prepared.address, port))
-    return RemoteNode(role, address, int(out.strip()), log_path, prepared)
+    return RemoteNode(role, address, int(out.strip()), log_path, prepared, data_dir)
 
 
 def is_running(node):
-    status, _, _ = node.host.session.run(ALIVE.format(pid=node.pid))
+    if node.unit:
+        from concoord.deploy.units import unit_active_script
+        script = unit_active_script(node, node.systemd)
+    else:
+        script = ALIVE.format(pid=node.pid)
+    status, _, _ = node.host.session.run(script)
     return status == 0
 
 
-def stop_node(node, tail_lines=5):
+def stop_node(node, tail_lines=5, forget_data=False):
     """SIGTERM, then SIGKILL if it is still there after 5 s; the last lines of its log (why it
-    failed), as one string. One SSH command: each costs the remote login shell's start-up."""
+    failed), as one string. One SSH command: each costs the remote login shell's start-up.
+
+    ``forget_data`` also removes its data directory: a node rolled back belongs to no instance,
+    and a node started later on the same port must not resume as a member of that one."""
     log = shlex.quote(node.log_path)
-    script = f"{STOP_SCRIPT.format(pid=node.pid)}; tail -n {tail_lines} {log} 2>/dev/null"
+    if node.unit:           # stop and uninstall: a unit would start it again at boot
+        from concoord.deploy.units import stop_unit_script
+        stop = stop_unit_script(node, node.systemd)
+    else:
+        stop = STOP_SCRIPT.format(pid=node.pid)
+    script = f"{stop}; tail -n {tail_lines} {log} 2>/dev/null"
+    if forget_data and node.data_dir:
+        script += f"; rm -rf {shlex.quote(node.data_dir)}"
     _, out, _ = node.host.session.run(script)
     return " | ".join(line.strip() for line in out.splitlines() if line.strip())

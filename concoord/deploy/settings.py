@@ -20,6 +20,12 @@ optional; a flag given on the command line wins over the file)::
     dns_port = 53                         # --dns-port, for nameservers
     join_timeout = 30                     # --join-timeout, seconds for a node to join
     logger = 10.0.0.9:12000               # -l, a `concoord logdaemon` for the nodes' logs
+
+    [systemd]
+    enabled = no                          # --systemd: install each node as a systemd unit
+    user = concoord                       # --systemd-user, created on the hosts if missing
+    unit_dir = /etc/systemd/system        # --unit-dir, where the unit files go
+    systemctl = systemctl                 # --systemctl, the command on the hosts
 """
 
 import configparser
@@ -44,6 +50,10 @@ CONFIG_KEYS = {
     ("deploy", "dns_port"): ("dns_port", int),
     ("deploy", "join_timeout"): ("join_timeout", float),
     ("deploy", "logger"): ("logger", str),
+    ("systemd", "enabled"): ("systemd", lambda t: _BOOL[t.lower()]),
+    ("systemd", "user"): ("systemd_user", str),
+    ("systemd", "unit_dir"): ("unit_dir", str),
+    ("systemd", "systemctl"): ("systemctl", str),
 }
 
 
@@ -61,13 +71,28 @@ class DeploySettings:
     dns_port: int = 53
     join_timeout: float = 30.0
     logger: str = None              # host:port of a `concoord logdaemon` for the nodes' logs
+    systemd: bool = False           # nodes as systemd units (deploy/units.py)
+    systemd_user: str = "concoord"
+    unit_dir: str = "/etc/systemd/system"
+    systemctl: str = "systemctl"
 
     def __post_init__(self):
         self.ssh_user = self.ssh_user or getpass.getuser()
         self.known_hosts = os.path.expanduser(self.known_hosts)
 
     def work_dir(self, domain):
-        return self.remote_dir or f".concoord/{domain}"
+        """With systemd the nodes' own user must read the work directory: not under a home
+        directory (root's is private), under /var/lib/concoord."""
+        if self.remote_dir:
+            return self.remote_dir
+        return f"/var/lib/concoord/{domain}" if self.systemd else f".concoord/{domain}"
+
+    def systemd_install(self):
+        """How to install nodes as units (a deploy.units.SystemdInstall), or None."""
+        if not self.systemd:
+            return None
+        from concoord.deploy.units import SystemdInstall
+        return SystemdInstall(self.systemd_user, self.unit_dir, self.systemctl)
 
 
 def read_config(path):

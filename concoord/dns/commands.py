@@ -4,6 +4,7 @@ import argparse
 import logging
 
 from concoord.errors import ConcoordError
+from concoord.ops.flags import add_metrics_flags
 from concoord.security.flags import add_security_flags
 
 DEFAULT_DNS_PORT = 53
@@ -46,6 +47,7 @@ def add_commands(commands):
     parser.add_argument("-l", "--logger", metavar="HOST:PORT",
                         help="also send this node's log lines to a `concoord logdaemon`")
     add_security_flags(parser)      # it reads the view from the replicas
+    add_metrics_flags(parser)
     parser.set_defaults(run=run_nameserver)
 
 
@@ -86,6 +88,12 @@ def _validate(args):
         raise ConcoordError("--zone-id is only used with --route53")
 
 
+def _serve_metrics(args, service):
+    if args.metrics_port is not None:
+        from concoord.ops.metrics import serve_nameserver_metrics
+        serve_nameserver_metrics(args, service)
+
+
 def run_nameserver(args):
     from concoord.dns import nameserver
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
@@ -98,5 +106,6 @@ def run_nameserver(args):
     if args.route53:
         nameserver.run_route53(args.domain, bootstrap, args.zone_id, args.ttl)
     else:
-        nameserver.run_dns(args.domain, bootstrap, args.addr, args.dns_port, args.ttl)
+        nameserver.run_dns(args.domain, bootstrap, args.addr, args.dns_port, args.ttl,
+                           on_start=lambda service: _serve_metrics(args, service))
     return 0

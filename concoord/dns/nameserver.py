@@ -43,10 +43,13 @@ def wait_for_signal():
         stop.wait(0.5)
 
 
-def run_dns(domain, bootstrap, addr, dns_port, ttl):
-    """Bind first (the clearest failure), then follow the view, join, and serve."""
+def run_dns(domain, bootstrap, addr, dns_port, ttl, on_start=None):
+    """Bind first (the clearest failure), then follow the view, join, and serve.
+    ``on_start(service)`` runs once the service has started (e.g. to serve its metrics)."""
     service = DnsService(domain, bootstrap, addr, dns_port, ttl)
     service.start()
+    if on_start is not None:
+        on_start(service)
     try:
         service.join(JOIN_TIMEOUT)
         print(f"concoord nameserver {service.node_id} serving {service.domain}", flush=True)

@@ -46,6 +46,7 @@ class NodeRunner:
         self.transport = transport_factory(self._on_message, self._on_disconnect, self._pump)
         self.stopping = threading.Event()
         self.failure = None        # why the node stopped itself, for the exit status
+        self.observer = None       # concoord.ops.metrics.RuntimeObserver with --metrics-port
         self._owner = threading.Lock()     # held by the thread handling the node
         self._next_tick = time.monotonic()
         self.thread = threading.Thread(target=self._run, name="concoord-timer", daemon=True)
@@ -62,12 +63,16 @@ class NodeRunner:
             if self.storage is not None:
                 self.storage.close()
 
-    def call(self, function):
-        """Run ``function(node)`` while holding the node (for status and joins from outside)."""
+    def call(self, function, timeout=None):
+        """Run ``function(node)`` while holding the node (for status and joins from outside).
+        With ``timeout``, TimeoutError if it has not run by then (e.g. the node is stopping)."""
         done = queue.SimpleQueue()
         self.inbox.put((None, lambda: done.put(function(self.node))))
         self._pump()
-        return done.get()
+        try:
+            return done.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"node {self.node_id} did not answer within {timeout} s") from None
 
     # ---- transport callbacks (reader threads) -------------------------------------------------
 
@@ -126,6 +131,8 @@ class NodeRunner:
             self._next_tick = now + TICK_INTERVAL
             effects.extend(self.node.tick(now))
         self._carry_out(effects)
+        if self.observer is not None:
+            self.observer.handled(self.node, time.monotonic())
         if self.snapshots is not None:
             self._persisting("its snapshot", self.snapshots.maybe_persist, self.node)
 
@@ -159,6 +166,8 @@ class NodeRunner:
             else:
                 if isinstance(msg, ClientRequest):
                     self.clients[msg.command.client_id] = conn
+                    if self.observer is not None:
+                        self.observer.request(self.node, msg.command, time.monotonic())
                 effects.extend(self.node.handle(msg, time.monotonic()))
         except Exception as exc:
             # An invariant violation or a bug: continuing could spread a wrong state; stop the
@@ -186,7 +195,10 @@ class NodeRunner:
 
     def _carry_out(self, effects):
         if effects.persist and self.storage is not None:   # durable before anything leaves
+            started = time.monotonic()
             self._persisting("its promises", self.storage.append, effects.persist)
+            if self.observer is not None:
+                self.observer.persisted(time.monotonic() - started)
         sends = effects.sends
         index = 0
         while index < len(sends):
@@ -205,6 +217,8 @@ class NodeRunner:
     def _reply(self, replies):
         """One write per client connection for all of its replies in this batch (on loopback
         a send costs the receiver's processing too: tens of microseconds)."""
+        if self.observer is not None and replies:
+            self.observer.replied(replies, time.monotonic())
         frames = {}
         for reply in replies:
             conn = self.clients.get(reply.client_id)

@@ -1,0 +1,2 @@
+"""Operating an instance: Prometheus metrics (metrics.py), the live web dashboard
+(dashboard.py), systemd units (systemd.py)."""
