@@ -31,6 +31,7 @@ class Net:
                                               incarnation=index)
         for acceptor in tuple(acceptors) + tuple(spare_acceptors):
             self.nodes[acceptor] = Acceptor(acceptor, max_lease=timing.lease)
+        self.clock_rates = {}    # node -> (rate, since, its clock then); absent: true time
         self.dead = set()
         self.cut = set()              # (src, dest) links that lose every message
         self.drop = lambda src, dest, msg: False   # a test's extra message filter
@@ -61,8 +62,16 @@ class Net:
             self.now = round(self.now + STEP, 6)
             for node_id, node in self.nodes.items():
                 if node_id not in self.dead:
-                    self._apply(node_id, node.tick(self.now))
+                    self._apply(node_id, node.tick(self.clock(node_id)))
             self.flush()
+
+    def clock(self, node_id):
+        rate, since, base = self.clock_rates.get(node_id, (1.0, 0.0, 0.0))
+        return base + rate * (self.now - since)
+
+    def set_clock_rate(self, node_id, rate):
+        """From now on ``node_id``'s clock runs at ``rate`` times true time (no jump)."""
+        self.clock_rates[node_id] = (rate, self.now, self.clock(node_id))
 
     def flush(self):
         while self.queue:
@@ -73,7 +82,7 @@ class Net:
             if self.hold(src, dest, msg):
                 self.held.append((src, dest, msg))
                 continue
-            self._apply(dest, self.nodes[dest].handle(msg, self.now))
+            self._apply(dest, self.nodes[dest].handle(msg, self.clock(dest)))
 
     def release(self):
         """Deliver the held messages (and stop holding any)."""
@@ -94,7 +103,7 @@ class Net:
         arguments = [number] if args is None else args
         command = Command(client, number, method, encode_call_arguments(arguments, {}))
         self._apply(replica, self.nodes[replica].handle(ClientRequest(client, command),
-                                                        self.now))
+                                                        self.clock(replica)))
         self.flush()
         return client, number
 

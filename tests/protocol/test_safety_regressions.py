@@ -1,6 +1,8 @@
 """Regression tests of safety and liveness bugs found by review, each an exact schedule on real
 ReplicaNodes and Acceptors (tests/protocol/net.py) that failed on the code before its fix."""
 
+import pytest
+
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import ACTIVE, FOLLOWER
 from concoord.wire.messages import OK, REJECTED, Accept, CatchupReply, Decision
@@ -245,3 +247,26 @@ def test_commands_a_snapshot_covers_are_no_longer_in_flight():
     r1.handle(CatchupReply("r0", (), take_snapshot(r0.replica), 4), net.now)
     assert r1.replica.slot_out == 4
     assert r1.leader.batcher.in_flight == {("c9", 1)}
+
+
+@pytest.mark.parametrize("leader_clock_rate, stale", [(1.0, False), (0.92, False), (0.5, True)])
+def test_lease_reads_are_linearizable_only_within_the_clock_drift_bound(leader_clock_rate,
+                                                                        stale):
+    """The documented clock assumption (Timing.clock_drift, 10%): the leader counts its lease
+    10% shorter than the acceptors keep it. Within the bound (its clock at 0.92 of theirs) a
+    leader cut off from everyone stops serving lease reads before another leader can decide a
+    write; past it (0.5) the old leader answers a stale read: what the README warns of."""
+    net = Net()
+    elect_r0(net)
+    net.request("r0")
+    net.run(0.3)
+    net.set_clock_rate("r0", leader_clock_rate)
+    for other in ("r1", "r2", "a0", "a1", "a2"):
+        net.cut_both("r0", other)
+    while "r1" not in net.leaders():
+        net.run(0.005)
+    assert net.value_of(net.request("r1"))[0] == OK        # 2 appends acknowledged
+    answer = net.value_of(net.request("r0", "count"))
+    assert (answer is not None and answer == (OK, 1)) is stale, answer
+    if answer is not None and answer[0] == OK:
+        assert stale or answer[1] == 2
