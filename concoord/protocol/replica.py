@@ -27,6 +27,8 @@ COMMAND_OVERHEAD = 64           # encoded bytes of a command besides its argumen
 
 
 class Replica:
+    """Applies decisions through a StateMachine (protocol/state_machine.py)."""
+
     def __init__(self, node_id, configs, state_machine):
         self.node_id = node_id
         self.configs = configs

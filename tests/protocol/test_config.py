@@ -332,3 +332,4 @@ def test_a_rejoined_replica_is_not_removed_again_for_its_old_silence():
     assert "r2" in pair.node.configs.latest.replicas
     assert removals(alive_r3_tick(8.0)) == []              # rejoined 1 s ago
     assert removals(alive_r3_tick(13.5)) == ["r2"]         # then silent 5.5 s: removed again
+
