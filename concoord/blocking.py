@@ -33,9 +33,24 @@ from typing import NamedTuple
 
 
 class Caller(NamedTuple):
-    """Who made the call being executed: a client session and its command number."""
+    """Who made the call being executed: a client session, its command number, and which of
+    the client's threads made it (see ``owner``)."""
     client_id: str
     number: int
+    thread: int = 0
+
+    @property
+    def owner(self):
+        """What threading calls the owning thread: (client id, thread). An object that owns
+        something per thread (Lock, RLock, Condition) keys it on this, so that a lock held by
+        one thread of a client is not held by the client's other threads."""
+        return (self.client_id, self.thread)
+
+
+def owned_by_client(owner, client_id):
+    """Whether ``owner`` (a Caller.owner, or None) is a thread of ``client_id``: what a client
+    whose session expired held is released."""
+    return owner is not None and owner[0] == client_id
 
 
 class Park(BaseException):
@@ -63,11 +78,23 @@ def current_caller():
     return _context.caller
 
 
+# threading raises OverflowError for a wait longer than threading.TIMEOUT_MAX, so do we; this is
+# its value on Linux, fixed here because every replica must decide alike whatever its platform.
+TIMEOUT_MAX = 9223372036.0
+
+
 def park(timeout=None, on_timeout=None):
     """Hold the current call's reply until wake(); never returns."""
     if timeout is not None and timeout < 0:
         raise ValueError("timeout must be non-negative")
+    check_timeout_max(timeout)
     raise Park(timeout, on_timeout)
+
+
+def check_timeout_max(timeout):
+    """OverflowError for a timeout threading could not wait for either."""
+    if timeout is not None and timeout > TIMEOUT_MAX:
+        raise OverflowError("timeout value is too large")
 
 
 def wake(caller, value=None):
