@@ -12,9 +12,10 @@ number that strictly increases with every grant, so a storage service can reject
 holder whose lock was since given to someone else. A client that dies while holding the lock
 loses it when its session lease expires.
 
-Deliberate difference: a thread that calls ``acquire()`` (blocking, no timeout) on the lock it
+Deliberate differences: a thread that calls ``acquire()`` (blocking, no timeout) on the lock it
 already holds would deadlock in threading; here it raises RuntimeError instead. With a timeout
-it waits, as threading does (another thread may release the lock meanwhile).
+it waits, as threading does (another thread may release the lock meanwhile). ``timeout=None``
+means no limit, where threading raises TypeError.
 """
 
 from concoord import readonly

@@ -10,6 +10,8 @@ fencing token, as Lock does (re-entering returns the owner's token again). A cli
 while holding the lock loses it, however deep its re-entry, when its session lease expires.
 
 Waiters are served first come, first served. ``acquire(timeout=t)`` that times out returns False.
+Deliberate differences: ``acquire()`` returns the fencing token (true) instead of True, and
+``timeout=None`` means no limit, where threading raises TypeError.
 """
 
 from concoord import readonly
