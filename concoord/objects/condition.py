@@ -1,4 +1,5 @@
-"""A condition variable, like threading.Condition, across threads and processes; it owns its lock.
+"""A condition variable, like threading.Condition, across threads and processes; it owns its lock
+(a deliberate difference: threading.Condition(lock) may share one, but a lock cannot travel).
 
 The lock is re-entrant, as threading.Condition's default lock is, and belongs to the calling
 thread of a client (see RLock): ``acquire``/``release``/``with cond:`` work exactly as on RLock.

@@ -58,3 +58,48 @@ def wait_for(obj, true_on_call, timeout=None):
     with obj:
         result = obj.wait_for(predicate, timeout)
         return result, predicate.calls
+
+
+def _in_threads(n, function):
+    """Run ``function(index)`` in n threads started together; their results, in index order."""
+    import threading
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def run(index):
+        start.wait()
+        results[index] = function(index)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def try_at_once(obj, threads):
+    """``threads`` threads of this actor (sharing its object) try acquire(False) together:
+    how many got it, and how many did not."""
+    got = _in_threads(threads, lambda _: bool(obj.acquire(False)))
+    return got.count(True), got.count(False)
+
+
+def exclusive_increments(obj, threads, rounds):
+    """``threads`` threads of this actor each enter ``with obj:`` ``rounds`` times and count:
+    (entries, the most threads ever inside at once)."""
+    import threading
+    guard = threading.Lock()      # protects the counters, not the critical section
+    state = {"inside": 0, "most": 0, "entries": 0}
+
+    def run(_):
+        for _ in range(rounds):
+            with obj:
+                with guard:
+                    state["inside"] += 1
+                    state["most"] = max(state["most"], state["inside"])
+                time.sleep(0.01)
+                with guard:
+                    state["inside"] -= 1
+                    state["entries"] += 1
+    _in_threads(threads, run)
+    return state["entries"], state["most"]

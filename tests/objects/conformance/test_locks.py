@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.objects.conformance.actors import inside_with, steps
+from tests.objects.conformance.actors import (exclusive_increments, inside_with, steps,
+                                               try_at_once)
 from tests.objects.conformance.conftest import EVERY_MODE, SHARED
 from tests.objects.conformance.world import actor
 
@@ -61,3 +62,18 @@ def test_rlock_is_owned_by_a_thread(world):
         actor(steps, at=0.4, steps=[("acquire", True, 0.3)]),       # times out
         actor(steps, at=0.5, steps=[("acquire",), ("acquire",), ("release",), ("release",)]),
     ])
+
+
+@EVERY_MODE
+def test_try_acquire_by_many_threads_of_one_actor_at_once(world):
+    world.check("Lock", [actor(try_at_once, threads=4)])
+    world.check("RLock", [actor(try_at_once, threads=4)])
+    world.check("Semaphore", [actor(try_at_once, threads=5)], 2)
+
+
+@EVERY_MODE
+def test_threads_of_one_actor_exclude_each_other(world):
+    world.check("Lock", [actor(exclusive_increments, threads=3, rounds=4),
+                         actor(exclusive_increments, threads=2, rounds=4)])
+    world.check("RLock", [actor(exclusive_increments, threads=3, rounds=4)])
+    world.check("Condition", [actor(exclusive_increments, threads=3, rounds=4)])
