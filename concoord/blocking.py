@@ -20,10 +20,15 @@ survives leader failover.
                 wake(caller, "opened")
             self.waiting = []
 
+``current_caller()`` is the call's Caller: its client (session), its command number and the
+client's thread that made it; ``current_caller().owner``, (client id, thread), is what
+threading calls the owning thread, and what a lock should record as its holder.
+
 ``park(timeout=t, on_timeout=v)``: if nothing wakes the call within t seconds, the client asks the
 instance (through the log) to complete it: the object's ``__concoord_timeout__(self, caller)``, if
-it defines one, decides how (``wake``/``wake_error``, e.g. to raise ``queue.Empty``-like errors or
-to give back a lock); otherwise the call returns v. ``wake`` returns False when the caller is no
+it defines one, decides how (``wake``/``wake_error``, e.g. to raise ``queue.Empty``, or leave
+it parked: a Condition's wait first takes its lock back); otherwise the call returns v. A
+timeout over threading.TIMEOUT_MAX raises OverflowError, as threading does. ``wake`` returns False when the caller is no
 longer parked (it timed out, or its client died): skip it and wake the next one. An object may
 define ``__concoord_expired__(self, client_id)`` to release what a dead client held (its session
 lease ran out); its parked calls are already cancelled then.
