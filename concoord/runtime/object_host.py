@@ -210,11 +210,12 @@ class _Executing:
 
 
 def _function(cls, name):
-    """What a client calls by ``name``: a method, or the getter of a property (which the proxy
-    offers as a property); None if ``name`` is neither."""
+    """What a client calls by ``name``: a method, or the getter of a property marked readonly
+    (the proxy offers those, and only those, as properties); None if ``name`` is neither."""
     attribute = getattr(cls, name, None)
     if isinstance(attribute, property):
-        return attribute.fget
+        getter = attribute.fget
+        return getter if getattr(getter, "_concoord_readonly", False) else None
     return attribute if callable(attribute) else None
 
 
