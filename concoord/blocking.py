@@ -20,10 +20,15 @@ survives leader failover.
                 wake(caller, "opened")
             self.waiting = []
 
+``current_caller()`` is the call's Caller: its client (session), its command number and the
+client's thread that made it; ``current_caller().owner``, (client id, thread), is what
+threading calls the owning thread, and what a lock should record as its holder.
+
 ``park(timeout=t, on_timeout=v)``: if nothing wakes the call within t seconds, the client asks the
 instance (through the log) to complete it: the object's ``__concoord_timeout__(self, caller)``, if
-it defines one, decides how (``wake``/``wake_error``, e.g. to raise ``queue.Empty``-like errors or
-to give back a lock); otherwise the call returns v. ``wake`` returns False when the caller is no
+it defines one, decides how (``wake``/``wake_error``, e.g. to raise ``queue.Empty``, or leave
+it parked: a Condition's wait first takes its lock back); otherwise the call returns v. A
+timeout over threading.TIMEOUT_MAX raises OverflowError, as threading does. ``wake`` returns False when the caller is no
 longer parked (it timed out, or its client died): skip it and wake the next one. An object may
 define ``__concoord_expired__(self, client_id)`` to release what a dead client held (its session
 lease ran out); its parked calls are already cancelled then.
@@ -33,9 +38,24 @@ from typing import NamedTuple
 
 
 class Caller(NamedTuple):
-    """Who made the call being executed: a client session and its command number."""
+    """Who made the call being executed: a client session, its command number, and which of
+    the client's threads made it (see ``owner``)."""
     client_id: str
     number: int
+    thread: int = 0
+
+    @property
+    def owner(self):
+        """What threading calls the owning thread: (client id, thread). An object that owns
+        something per thread (Lock, RLock, Condition) keys it on this, so that a lock held by
+        one thread of a client is not held by the client's other threads."""
+        return (self.client_id, self.thread)
+
+
+def owned_by_client(owner, client_id):
+    """Whether ``owner`` (a Caller.owner, or None) is a thread of ``client_id``: what a client
+    whose session expired held is released."""
+    return owner is not None and owner[0] == client_id
 
 
 class Park(BaseException):
@@ -63,11 +83,23 @@ def current_caller():
     return _context.caller
 
 
+# threading raises OverflowError for a wait longer than threading.TIMEOUT_MAX, so do we; this is
+# its value on Linux, fixed here because every replica must decide alike whatever its platform.
+TIMEOUT_MAX = 9223372036.0
+
+
 def park(timeout=None, on_timeout=None):
     """Hold the current call's reply until wake(); never returns."""
     if timeout is not None and timeout < 0:
         raise ValueError("timeout must be non-negative")
+    check_timeout_max(timeout)
     raise Park(timeout, on_timeout)
+
+
+def check_timeout_max(timeout):
+    """OverflowError for a timeout threading could not wait for either."""
+    if timeout is not None and timeout > TIMEOUT_MAX:
+        raise OverflowError("timeout value is too large")
 
 
 def wake(caller, value=None):

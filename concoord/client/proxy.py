@@ -5,6 +5,7 @@ exactly once each, through redirects, failures and retries.
 """
 
 import contextlib
+import itertools
 import logging
 import secrets
 import threading
@@ -67,6 +68,8 @@ class ClientProxy:
                                   _security_settings(options))
         self._timeout = timeout
         self._batch = threading.local()     # per thread: futures of an open batch()
+        self._threads = threading.local()   # per thread: its number, sent with its calls
+        self._thread_numbers = itertools.count(1)    # next() is atomic under the GIL
         lease = options["session_lease"]
         self._session = SessionKeeper(self, lease) if lease else None
         engine = self._engine
@@ -116,8 +119,22 @@ class ClientProxy:
 
     def _command(self, method, args, kwargs):
         # The server decodes exactly this shape: a 2-element list [args, kwargs].
-        return Command(self._client_id, self._engine.next_number(), method,
-                       encode_call_arguments(args, kwargs))
+        try:
+            arguments = encode_call_arguments(args, kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{method}(): {exc} (arguments travel to the replicas as plain "
+                            "values; functions and other code never do)") from None
+        return Command(self._client_id, self._engine.next_number(), method, arguments,
+                       self._thread_number())
+
+    def _thread_number(self):
+        """The calling thread's number in this proxy: the objects' owner of a lock is a thread
+        of a client, as threading's is a thread. Numbers are never reused (a thread's ident
+        may be), so a new thread never inherits what a finished one held."""
+        number = getattr(self._threads, "number", None)
+        if number is None:
+            number = self._threads.number = next(self._thread_numbers)
+        return number
 
     def close(self):
         """Fail calls still waiting and drop the connection; the proxy cannot be used again."""

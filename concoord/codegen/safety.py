@@ -37,6 +37,10 @@ FORBIDDEN_MODULES = {
     "secrets": "secret randomness cannot be the same on every replica and stay secret",
 }
 
+# Harmless names of forbidden modules: exception classes an object raises where its standard
+# counterpart does (they travel to clients as themselves, see concoord/wire/exception_types.py).
+ALLOWED_FROM = {"threading": {"BrokenBarrierError"}}
+
 # Module functions whose results no rewrite can make agree across replicas (any import style).
 UNREPLICABLE = {
     "time.sleep": "sleeping would stall every replica; park the caller instead "
@@ -94,6 +98,8 @@ def _import_reasons(node):
     if isinstance(node, ast.Import):
         modules = [alias.name for alias in node.names]
     elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if {alias.name for alias in node.names} <= ALLOWED_FROM.get(node.module, set()):
+            return []
         modules = [node.module]
     else:
         return []  # relative imports stay inside the user's own package

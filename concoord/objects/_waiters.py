@@ -9,7 +9,7 @@ replicated state, so every replica skips the same entries.
 
 from collections import deque
 
-from concoord.blocking import Caller, is_parked
+from concoord.blocking import Caller, check_timeout_max, is_parked
 
 
 class WaitQueue:
@@ -71,24 +71,27 @@ class WaitQueue:
         return len(self._entries)
 
     def to_plain(self):
-        """Every entry as ``[client id, number, data]`` (for snapshots, see _state.py)."""
-        return [[caller.client_id, caller.number, data] for caller, data in self._entries]
+        """Every entry as ``[client id, number, thread, data]`` (for snapshots, see _state.py)."""
+        return [[*caller, data] for caller, data in self._entries]
 
     @classmethod
     def from_plain(cls, entries):
         queue = cls()
-        queue._entries.extend((Caller(client_id, number), data)
-                              for client_id, number, data in entries)
+        queue._entries.extend((Caller(client_id, number, thread), data)
+                              for client_id, number, thread, data in entries)
         return queue
 
 
 def park_timeout(blocking, timeout):
-    """threading's rules for ``acquire(blocking, timeout)``: the park timeout (None: forever),
-    or 0 for "do not wait". Both -1 (threading's default) and None mean no limit."""
+    """threading's rules for ``Lock.acquire(blocking, timeout)``, checked before anything else
+    as threading does: the park timeout (None: forever), or 0 for "do not wait". -1
+    (threading's default) means no limit; so does None, which threading refuses (TypeError) but
+    ConCoord always accepted."""
     if timeout is None or timeout == -1:
         return None if blocking else 0
     if not blocking:
         raise ValueError("can't specify a timeout for a non-blocking call")
     if timeout < 0:
-        raise ValueError("timeout value must be a non-negative number")
+        raise ValueError("timeout value must be positive")
+    check_timeout_max(timeout)
     return timeout

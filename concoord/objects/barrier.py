@@ -1,44 +1,53 @@
-"""A barrier for any number of parties, like threading.Barrier, across processes.
+"""A barrier for any number of parties, like threading.Barrier, across threads and processes.
 
 ``wait()`` blocks until ``parties`` calls are waiting, then releases them all at once and
 returns each its arrival index (0 for the first to arrive, parties - 1 for the last), as
-threading.Barrier does. The barrier is then ready for the next generation.
+threading.Barrier does. The barrier is then ready for the next generation. ``parties``,
+``n_waiting`` and ``broken`` are properties, read through the read lease.
 
-A broken barrier raises RuntimeError (the base class of threading.BrokenBarrierError; a
-RuntimeError re-raises as itself on the client, where a non-builtin type would arrive as
-concoord.RemoteError) with a message starting "BrokenBarrierError". It breaks when ``abort()``
-is called, when a waiting client's session expires (that party can never arrive, so the others
-are failed rather than left waiting), and when a wait times out. ``reset()`` fails the current
-waiters the same way and makes the barrier usable again, as threading's does.
+A broken barrier raises threading.BrokenBarrierError in the client. It breaks when ``abort()``
+is called, when a wait times out (``wait(timeout)``, or the barrier's default ``timeout``), and
+when a waiting client's session expires (that party can never arrive, so the others are failed
+rather than left waiting). ``reset()`` fails the current waiters the same way and makes the
+barrier usable again, as threading's does.
 
-``wait(timeout)``: threading breaks the barrier at once when a wait times out. The instance
-reports a passed timeout through the ``__concoord_timeout__`` hook; an instance without that hook
-only completes the timed-out call, with a ``BrokenBarrierError`` value instead of raising it,
-and the barrier breaks when it next notices that a waiter is gone.
+Deliberate differences: replicas create the object without arguments, so ``parties`` defaults
+to 2 (``__concoordinit__(parties, action=None, timeout=None)`` sets it); and ``action`` must be
+None, because code never travels to the replicas: run it in the client whose ``wait()`` returned
+0 instead.
 """
 
+from threading import BrokenBarrierError
+
 from concoord import readonly
-from concoord.blocking import current_caller, park, wake, wake_error
+from concoord.blocking import check_timeout_max, current_caller, park, wake, wake_error
 from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
 
-BROKEN = "BrokenBarrierError: the barrier is broken"
+NO_ACTION = ("a Barrier action cannot run on the replicas (code never travels): pass "
+             "action=None and run it in the client whose wait() returns 0")
 
 
 class Barrier(PlainState):
-    def __init__(self, parties=2):
+    def __init__(self, parties=2, action=None, timeout=None):
+        if action is not None:
+            raise TypeError(NO_ACTION)
         if parties < 1:
             raise ValueError("parties must be > 0")
         self.parties_count = parties
+        self.default_timeout = timeout
         self.arrived = WaitQueue()   # this generation's waiters; data: their arrival index
         self.generation = 0
         self.is_broken = False
 
     def wait(self, timeout=None):
         caller = current_caller()
+        if timeout is None:
+            timeout = self.default_timeout
+        check_timeout_max(timeout)
         self._notice_missing_waiters()
         if self.is_broken:
-            raise RuntimeError(BROKEN)
+            raise BrokenBarrierError
         index = self.arrived.queued()
         if index + 1 == self.parties_count:
             for waiter, arrival in self.arrived.pop_all():
@@ -48,19 +57,22 @@ class Barrier(PlainState):
         self.arrived.add(caller, index)
         if timeout is not None and timeout < 0:
             timeout = 0
-        park(timeout=timeout, on_timeout=RuntimeError(BROKEN))
+        park(timeout=timeout, on_timeout=BrokenBarrierError())
 
+    @property
     @readonly
     def parties(self):
         return self.parties_count
 
+    @property
+    @readonly
     def n_waiting(self):
-        self._notice_missing_waiters()
-        return self.arrived.queued()
+        return len(self.arrived)     # waiters still parked: a wait that timed out is gone
 
+    @property
+    @readonly
     def broken(self):
-        self._notice_missing_waiters()
-        return self.is_broken
+        return self.is_broken or len(self.arrived) != self.arrived.queued()
 
     def reset(self):
         """Fail the current waiters and start a fresh, unbroken generation."""
@@ -79,14 +91,14 @@ class Barrier(PlainState):
         self._notice_missing_waiters()   # the dead client's parked wait was already failed
 
     def _notice_missing_waiters(self):
-        """A waiter whose wait ended without us (timeout, or its client died): the barrier
-        breaks, as threading's does when a wait times out."""
+        """A waiter whose wait ended without us (its client died): the barrier breaks, as
+        threading's does when a wait times out."""
         if len(self.arrived) != self.arrived.queued():
             self.abort()
 
     def _fail_waiters(self):
         for waiter, _ in self.arrived.pop_all():
-            wake_error(waiter, RuntimeError(BROKEN))
+            wake_error(waiter, BrokenBarrierError())
         self.generation += 1
 
     def __str__(self):

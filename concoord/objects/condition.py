@@ -1,23 +1,28 @@
-"""A condition variable, like threading.Condition, across processes; it owns its lock.
+"""A condition variable, like threading.Condition, across threads and processes; it owns its lock
+(a deliberate difference: threading.Condition(lock) may share one, but a lock cannot travel).
 
-The lock is re-entrant, as threading.Condition's default lock is, and belongs to a client session:
-``acquire``/``release``/``with cond:`` work exactly as on RLock. ``wait()`` may only be called
-while holding the lock: it releases the lock completely, waits for ``notify``, then takes the lock
-back (at its previous depth) before it returns True. ``notify(n)`` and ``notify_all()`` also
-need the lock; a notified waiter queues for the lock behind the callers already waiting for it.
+The lock is re-entrant, as threading.Condition's default lock is, and belongs to the calling
+thread of a client (see RLock): ``acquire``/``release``/``with cond:`` work exactly as on RLock.
+``wait()`` may only be called by a thread holding the lock: it releases the lock completely,
+waits for ``notify``, then takes the lock back (at its previous depth) before it returns True.
+``notify(n)`` and ``notify_all()`` also need the lock; a notified waiter queues for the lock
+behind the callers already waiting for it.
 
 ``wait(timeout)`` returns False when the timeout passes first. Like threading, it returns only
 once it holds the lock again: on a timeout the waiter moves to the lock's queue and the call
-completes when the lock is granted. That step needs the instance to tell the object about the
-timeout (the ``__concoord_timeout__`` hook below); an instance without that hook completes a
-timed-out wait at once with False, and the caller then does NOT hold the lock.
+completes when the lock is granted (the instance tells the object about the timeout through
+the ``__concoord_timeout__`` hook below).
 
-``wait_for(predicate)`` cannot exist here (a predicate is code, and code never travels): loop on
-``wait()`` in the client instead. A client that dies while waiting is forgotten; if it held the
-lock, the lock passes on.
+``wait_for(predicate, timeout=None)`` runs in the client, as threading's does in the waiting
+thread: the predicate is the caller's code, and code never travels, so the proxy loops over
+``wait()`` and calls the predicate locally. A client that dies while waiting is forgotten; if it
+held the lock, the lock passes on.
 """
 
-from concoord.blocking import current_caller, is_parked, park, wake
+import time
+
+from concoord import client_side
+from concoord.blocking import check_timeout_max, current_caller, is_parked, park, wake
 from concoord.objects._waiters import WaitQueue
 from concoord.objects.rlock import RLock
 
@@ -30,11 +35,31 @@ class Condition(RLock):
     def wait(self, timeout=None):
         caller = current_caller()
         self._check_owned("wait on")
+        check_timeout_max(timeout)
         if timeout is not None and timeout < 0:
             timeout = 0
         self.sleepers.add(caller, self.count)
         self._pass_on()
         park(timeout=timeout, on_timeout=False)
+
+    @client_side
+    def wait_for(self, predicate, timeout=None):
+        """Wait until ``predicate()`` (called in this client, with the lock held) is true;
+        returns its last value. threading.Condition.wait_for's loop, run in the proxy."""
+        endtime = None
+        waittime = timeout
+        result = predicate()
+        while not result:
+            if waittime is not None:
+                if endtime is None:
+                    endtime = time.monotonic() + waittime
+                else:
+                    waittime = endtime - time.monotonic()
+                    if waittime <= 0:
+                        break
+            self.wait(waittime)
+            result = predicate()
+        return result
 
     def notify(self, n=1):
         self._check_owned("notify on")
@@ -68,13 +93,13 @@ class Condition(RLock):
     def _requeue(self, caller, depth, notified):
         """A waiter leaves wait(): it gets the lock back before its call returns."""
         if self.holder is None and is_parked(caller):
-            self._grant(caller.client_id, depth)
+            self._grant(caller, depth)
             wake(caller, notified)
         else:
             self.waiters.add(caller, (depth, notified))
 
     def _check_owned(self, what):
-        if self.holder != current_caller().client_id:
+        if self.holder != current_caller().owner:
             raise RuntimeError(f"cannot {what} un-acquired lock")
 
     def __str__(self):

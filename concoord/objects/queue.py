@@ -1,33 +1,24 @@
-"""A FIFO queue, like queue.Queue, across processes.
+"""A FIFO queue, like queue.Queue, across threads and processes.
 
-``put(item)`` waits while the queue is full (``maxsize`` > 0); ``get()`` waits while it is
-empty; both serve waiting callers first come, first served, and an item put while callers wait
-in ``get()`` goes straight to the oldest of them. ``task_done()`` and ``join()`` work as in
-queue.Queue.
+``Queue(maxsize=0)``: ``put(item, block=True, timeout=None)`` waits while the queue is full
+(``maxsize`` > 0); ``get(block=True, timeout=None)`` waits while it is empty; both serve waiting
+callers first come, first served, and an item put while callers wait in ``get()`` goes straight
+to the oldest of them. ``put_nowait``/``get_nowait``, ``qsize``/``empty``/``full``,
+``task_done()`` and ``join()`` work as in queue.Queue, and so do the errors: an empty queue
+raises queue.Empty and a full one queue.Full in the client (``get(block=False)``, or
+``get(timeout=t)`` timing out; likewise for ``put``), a negative timeout ValueError.
 
-Errors are builtin types so that clients catch them as themselves (a non-builtin type such as
-queue.Empty would arrive as concoord.RemoteError):
-
-- an empty queue (``get(block=False)``, or ``get(timeout=t)`` timing out) raises IndexError,
-  like ``deque.popleft()`` on an empty deque (queue.Empty's role);
-- a full queue (``put(block=False)``, or ``put(timeout=t)`` timing out) raises OverflowError
-  (queue.Full's role).
-
-A passed timeout reaches the object through the instance's ``__concoord_timeout__`` hook; an
-instance without that hook completes the timed-out call with the error as its return value.
-A client that dies while waiting is forgotten; an item it was waiting to put is not added.
+A passed timeout reaches the object through the instance's ``__concoord_timeout__`` hook. A
+client that dies while waiting is forgotten; an item it was waiting to put is not added.
 """
 
 from collections import deque
+from queue import Empty, Full
 
 from concoord import readonly
 from concoord.blocking import current_caller, park, wake, wake_error
 from concoord.objects._state import PlainState
 from concoord.objects._waiters import WaitQueue
-
-EMPTY = "get from an empty queue"
-FULL = "put to a full queue"
-
 
 class Queue(PlainState):
     def __init__(self, maxsize=0):
@@ -42,10 +33,10 @@ class Queue(PlainState):
         caller = current_caller()
         if self.full():
             if not block or timeout == 0:
-                raise OverflowError(FULL)
+                raise Full
             _check_timeout(timeout)
             self.putters.add(caller, item)
-            park(timeout=timeout, on_timeout=OverflowError(FULL))
+            park(timeout=timeout, on_timeout=Full())
         self._add(item)
 
     def get(self, block=True, timeout=None):
@@ -55,10 +46,10 @@ class Queue(PlainState):
             self._admit_putter()
             return item
         if not block or timeout == 0:
-            raise IndexError(EMPTY)
+            raise Empty
         _check_timeout(timeout)
         self.getters.add(caller)
-        park(timeout=timeout, on_timeout=IndexError(EMPTY))
+        park(timeout=timeout, on_timeout=Empty())
 
     def put_nowait(self, item):
         return self.put(item, block=False)
@@ -93,8 +84,7 @@ class Queue(PlainState):
         return 0 < self.maxsize <= len(self.items)
 
     def __concoord_timeout__(self, caller):
-        for waiters, error in ((self.getters, IndexError(EMPTY)),
-                               (self.putters, OverflowError(FULL))):
+        for waiters, error in ((self.getters, Empty()), (self.putters, Full())):
             if waiters.remove(caller)[1]:
                 wake_error(caller, error)
                 return

@@ -12,7 +12,6 @@ the client catches them as themselves:
 """
 
 from concoord import readonly
-from concoord.objects._state import PlainState
 
 
 from concoord.client.proxy import ClientProxy

@@ -9,8 +9,6 @@ not); ``min``/``max`` of an empty tree raise ValueError.
 """
 
 from concoord import readonly
-from concoord.objects import _avl
-from concoord.objects._state import PlainState
 
 
 from concoord.client.proxy import ClientProxy

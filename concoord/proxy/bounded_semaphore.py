@@ -7,7 +7,6 @@ ValueError when a release would raise the number of free permits above the initi
 release without a matching acquire is a bug this object catches.
 """
 
-from concoord.objects.semaphore import Semaphore
 
 
 from concoord.client.proxy import ClientProxy

@@ -11,7 +11,6 @@ processes, so a set's order would differ between replicas).
 """
 
 from concoord import readonly
-from concoord.objects._state import PlainState
 
 
 from concoord.client.proxy import ClientProxy

@@ -8,9 +8,6 @@ flag for later waiters. A waiter whose client dies is simply forgotten.
 """
 
 from concoord import readonly
-from concoord.blocking import current_caller, park, wake
-from concoord.objects._state import PlainState
-from concoord.objects._waiters import WaitQueue
 
 
 from concoord.client.proxy import ClientProxy

@@ -14,9 +14,6 @@ id order, so no job is lost. ``release(id)`` hands a job back on purpose.
 from collections import deque
 
 from concoord import readonly
-from concoord.blocking import current_caller, park, wake
-from concoord.objects._state import PlainState
-from concoord.objects._waiters import WaitQueue
 
 
 from concoord.client.proxy import ClientProxy

@@ -8,7 +8,6 @@ got. A negative index raises IndexError.
 """
 
 from concoord import readonly
-from concoord.objects._state import PlainState
 
 
 from concoord.client.proxy import ClientProxy

@@ -17,9 +17,6 @@ client's session expires, which turns the group into a list of live processes.
 """
 
 from concoord import readonly
-from concoord.blocking import current_caller, park, wake
-from concoord.objects._state import PlainState
-from concoord.objects._waiters import WaitQueue
 
 
 from concoord.client.proxy import ClientProxy

@@ -12,9 +12,6 @@ a session that holds none may still release (threading's signalling use): that c
 """
 
 from concoord import readonly
-from concoord.blocking import current_caller, park, wake
-from concoord.objects._state import PlainState
-from concoord.objects._waiters import WaitQueue
 
 
 from concoord.client.proxy import ClientProxy

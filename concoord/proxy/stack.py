@@ -7,7 +7,6 @@ type, so the client catches it as itself).
 """
 
 from concoord import readonly
-from concoord.objects._state import PlainState
 
 
 from concoord.client.proxy import ClientProxy

@@ -1,8 +1,8 @@
 """The replicated object inside a replica: decodes a command, calls the method, encodes the reply.
 
 This is the state machine the protocol's Replica drives, in slot order. Only public methods of
-the user's class can be called (plus ``__concoordinit__``, which re-creates the object through the
-log, and ``__enter__``/``__exit__`` for ``with obj:``); exceptions raised by the object travel
+the user's class and its readonly properties can be called (plus ``__concoordinit__``, which
+re-creates the object through the log, and ``__enter__``/``__exit__`` for ``with obj:``); exceptions raised by the object travel
 back to the client as (type name, args). Parked calls (concoord.blocking) are replicated state
 kept here: which callers wait, and what a timed-out wait returns.
 """
@@ -48,17 +48,21 @@ class ObjectHost:
         return reason
 
     def _refusal(self, method):
+        name = self.object_class.__name__
         if method in CALLABLE_DUNDERS:
             return None if method == REINIT or hasattr(self.object_class, method) else \
-                f"{self.object_class.__name__} does not support {method}"
+                f"{name} does not support {method}"
         if not method.isidentifier() or method.startswith("_"):
-            return f"'{method}' is not a public method of {self.object_class.__name__}"
-        if not callable(getattr(self.object_class, method, None)):
-            return f"{self.object_class.__name__} has no method '{method}'"
+            return f"'{method}' is not a public method of {name}"
+        function = _function(self.object_class, method)
+        if function is None:
+            return f"{name} has no method '{method}'"
+        if getattr(function, "_concoord_client_side", False):
+            return f"{name}.{method} runs in the client (its proxy), not on the replicas"
         return None
 
     def is_readonly(self, method):
-        return getattr(getattr(self.object_class, method, None), "_concoord_readonly", False)
+        return getattr(_function(self.object_class, method), "_concoord_readonly", False)
 
     def execute(self, command, slot, time):
         reason = self.refusal(command.method)
@@ -69,7 +73,7 @@ class ObjectHost:
                             else decode_call_arguments(command.args))
         except WireError as exc:
             return _raised(TypeError(f"malformed arguments: {exc}"))
-        caller = blocking.Caller(command.client_id, command.number)
+        caller = blocking.Caller(command.client_id, command.number, command.thread)
         try:
             with self._executing(caller, slot, time, command):
                 result = self._call(command.method, args, kwargs)
@@ -85,6 +89,10 @@ class ObjectHost:
             self.obj = self.object_class(*args, **kwargs)
             self._fail_all_parked("the object was re-initialised (__concoordinit__)")
             return None
+        if isinstance(getattr(self.object_class, method, None), property):
+            if args or kwargs:
+                raise TypeError(f"{method} is a property: it takes no arguments")
+            return getattr(self.obj, method)
         return getattr(self.obj, method)(*args, **kwargs)
 
     def _executing(self, caller, slot, time, command):
@@ -103,25 +111,35 @@ class ObjectHost:
 
     def cancel(self, client_id, number, time=None):
         """The wait of a parked call timed out: the object's ``__concoord_timeout__(caller)``
-        decides what happens (wake it with a value, make it raise, ...); without that hook the
-        call completes with its on_timeout value."""
-        caller = blocking.Caller(client_id, number)
-        if caller not in self.parked:
+        decides what happens (wake it with a value, make it raise, or leave it parked: a
+        Condition's timed-out wait still waits for its lock, as threading's does); without
+        that hook, or if the hook fails, the call completes with its on_timeout value."""
+        caller = self._parked_caller(client_id, number)
+        if caller is None:
             return
         hook = getattr(self.obj, TIMEOUT_HOOK, None)
-        if hook is not None:
-            self._run_hook(hook, caller, time)
-        if caller in self.parked:      # no hook, or the hook left it parked: the default
+        if hook is not None and self._run_hook(hook, caller, time):
+            return
+        if caller in self.parked:
             value = self.parked.pop(caller)
             self.wakeups.append((client_id, number, _result("a timed-out call", value)))
 
+    def _parked_caller(self, client_id, number):
+        """The parked Caller of a client's call number (its thread is not in the @cancel)."""
+        for caller in self.parked:
+            if caller.number == number and caller.client_id == client_id:
+                return caller
+        return None
+
     def _run_hook(self, hook, argument, time, caller=None):
+        """Run an object's hook; False if it raised (a broken hook must not stop the replica)."""
         try:
             with self._executing(caller or (argument if isinstance(argument, blocking.Caller)
                                             else None), None, time, None):
                 hook(argument)
-        except BaseException:   # a broken hook must not stop the replica
-            pass
+        except BaseException:
+            return False
+        return True
 
     def _fail_all_parked(self, reason):
         """__concoordinit__ replaces the object: calls parked on the old one can never be woken."""
@@ -189,6 +207,16 @@ class _Executing:
         context.caller = context.parked = context.wakeups = None
         determinism.leave()
         return False
+
+
+def _function(cls, name):
+    """What a client calls by ``name``: a method, or the getter of a property marked readonly
+    (the proxy offers those, and only those, as properties); None if ``name`` is neither."""
+    attribute = getattr(cls, name, None)
+    if isinstance(attribute, property):
+        getter = attribute.fget
+        return getter if getattr(getter, "_concoord_readonly", False) else None
+    return attribute if callable(attribute) else None
 
 
 def _result(method, result):

@@ -16,7 +16,7 @@ from concoord.errors import WireError
 from concoord.wire.messages import MESSAGE_TYPES, STATUSES
 from concoord.wire.types import Ballot, Batch, Command, Configuration, PValue
 
-VERSION = 1
+VERSION = 2     # 2: a command names the calling thread of its client (Command.thread)
 HEADER = struct.Struct(">I")
 MAX_FRAME = 32 << 20
 MAX_ID_LEN = 256
@@ -55,9 +55,9 @@ def _ballot(value):
 
 
 def _command(value):
-    client_id, number, method, args = _seq(value, 4)
+    client_id, number, method, args, thread = _seq(value, 5)
     _check(type(args) is bytes, "bad command arguments")
-    return Command(_str(client_id), _int(number), _str(method), args)
+    return Command(_str(client_id), _int(number), _str(method), args, _int(thread))
 
 
 def _batch(value):

@@ -25,12 +25,15 @@ class Command(NamedTuple):
 
     ``method`` names a public method of the object, or an internal operation starting with '@'
     (only nodes may submit those). ``args`` is the value-codec encoding of (args, kwargs), opaque
-    to the protocol.
+    to the protocol. ``thread`` says which thread of the client made the call (numbered by its
+    proxy from 1; 0 for the client's own internal calls): the objects' notion of an owner is a
+    thread, as in threading (a Lock held by one thread is not held by the client's others).
     """
     client_id: str
     number: int
     method: str
     args: bytes
+    thread: int = 0
 
 
 class Batch(NamedTuple):

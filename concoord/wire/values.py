@@ -6,12 +6,12 @@ integers of any size, and exceptions (carried as type name plus arguments, never
 Decoding never imports, evaluates or unpickles anything.
 """
 
-import builtins
 import threading
 
 import msgpack
 
 from concoord.errors import WireError
+from concoord.wire.exception_types import exception_name, exception_type
 
 EXT_TUPLE = 1
 EXT_SET = 2
@@ -53,13 +53,14 @@ class ExceptionValue:
                 args.append(arg)
             except Exception:  # anything that cannot travel goes as its repr
                 args.append(repr(arg))
-        return cls(type(exc).__name__, args)
+        return cls(exception_name(type(exc)), args)
 
     def to_exception(self):
-        """A builtin exception type re-raises as itself; anything else as RemoteError."""
+        """A builtin or declared standard exception type (see exception_types) re-raises as
+        itself; anything else as RemoteError."""
         from concoord.errors import RemoteError
-        exc_type = getattr(builtins, self.type_name, None)
-        if isinstance(exc_type, type) and issubclass(exc_type, Exception):
+        exc_type = exception_type(self.type_name)
+        if exc_type is not None:
             try:
                 return exc_type(*self.args)
             except Exception:  # a builtin with an unusual constructor: keep the name

@@ -264,3 +264,79 @@ def test_syntax_error_names_file_and_line():
         generate_proxy("class A:\n    def f(self:\n        pass\n", "A", "bad.py")
     assert str(caught.value).startswith("bad.py:2: syntax error: ")
     assert "\n" not in str(caught.value)
+
+
+# ---- readonly properties, client-side methods, server-only imports ---------------------------
+
+GATE = textwrap.dedent('''\
+    """A gate."""
+    import time
+
+    from concoord import client_side, readonly
+    from concoord.blocking import current_caller, park
+    from concoord.objects._waiters import WaitQueue
+    import concoord.determinism
+    from mylib import helper
+
+
+    class Gate:
+        def __init__(self):
+            self.waiters = WaitQueue()
+
+        @property
+        @readonly
+        def size(self):
+            """How many wait."""
+            return len(self.waiters)
+
+        @property
+        def plain_property(self):
+            return 1
+
+        @client_side
+        def wait_twice(self, timeout=None):
+            """Runs in the client."""
+            first = self.wait(timeout)
+            return first, self.wait(timeout)
+
+        def wait(self, timeout=None):
+            self.waiters.add(current_caller())
+            park(timeout)
+''')
+
+
+def test_a_readonly_property_is_a_remote_property(exec_proxy):
+    namespace = exec_proxy(_without_mylib(generate_proxy(GATE, "Gate", "gate.py")))
+    gate = namespace["Gate"]("127.0.0.1:14000")
+    assert isinstance(namespace["Gate"].size, property)
+    assert namespace["Gate"].size.__doc__ == "How many wait."
+    assert gate.size == ("remote", "size") and gate.calls == [("size", (), {})]
+    assert "plain_property" not in vars(namespace["Gate"])
+
+
+def test_a_client_side_method_is_copied_and_calls_remotely(exec_proxy):
+    text = generate_proxy(GATE, "Gate", "gate.py")
+    assert "    @client_side\n    def wait_twice(self, timeout=None):\n" in text
+    gate = exec_proxy(_without_mylib(text))["Gate"]("127.0.0.1:14000")
+    assert gate.wait_twice(3) == (("remote", "wait"), ("remote", "wait"))
+    assert gate.calls == [("wait", (3,), {}), ("wait", (3,), {})]
+
+
+def test_unused_imports_of_the_server_side_are_dropped():
+    text = generate_proxy(GATE, "Gate", "gate.py")
+    for dropped in ("concoord.blocking", "concoord.objects", "concoord.determinism"):
+        assert dropped not in text
+    # The client library and the user's own modules stay, used or not.
+    for kept in ("import time", "from concoord import client_side, readonly",
+                 "from mylib import helper"):
+        assert kept in text
+
+
+def test_a_server_side_import_still_used_in_the_proxy_is_kept():
+    source = GATE + "\n\ndef later():\n    return current_caller()\n"
+    assert "from concoord.blocking import current_caller, park" in \
+        generate_proxy(source, "Gate", "gate.py")
+
+
+def _without_mylib(text):
+    return text.replace("from mylib import helper", "helper = None")

@@ -106,3 +106,18 @@ def test_all_reasons_are_reported_in_line_order():
 def test_unparsable_source_is_an_error():
     with pytest.raises(ObjectLoadError, match=r"^obj.py:1: syntax error"):
         check_safety("def (:\n", "obj.py")
+
+
+def test_standard_exception_classes_of_forbidden_modules_may_be_imported():
+    assert _check("from threading import BrokenBarrierError\n") == []
+    reasons = _check("from threading import BrokenBarrierError, Thread\n")
+    assert len(reasons) == 1 and "imports 'threading'" in reasons[0]
+
+
+@pytest.mark.parametrize("module", ["lock", "rlock", "semaphore", "bounded_semaphore",
+                                    "condition", "barrier", "event", "queue"])
+def test_the_library_objects_are_safe(module):
+    import concoord.objects
+    path = f"{concoord.objects.__path__[0]}/{module}.py"
+    with open(path, encoding="utf-8") as stream:
+        assert check_safety(stream.read(), path) == []

@@ -15,7 +15,7 @@ import pytest
 
 from concoord.client.proxy import ClientProxy
 from concoord.errors import ConnectionError
-from concoord.wire.codec import encode_frame
+from concoord.wire.codec import VERSION, encode_frame
 from concoord.wire.messages import Accept, Heartbeat, StatusRequest
 from concoord.wire.types import Ballot, Batch, Configuration
 from tests.integration.harness import wait_until
@@ -40,7 +40,7 @@ class MkdirOnUnpickle:
 
 
 def _valid_status_request():
-    return {"v": 1, "t": StatusRequest.TYPE, "src": "x"}
+    return {"v": VERSION, "t": StatusRequest.TYPE, "src": "x"}
 
 
 CASES = {
@@ -50,8 +50,9 @@ CASES = {
     "not-a-map": lambda tmp: [frame(msgpack.packb([1, 2, 3]))],
     "half-frame-then-eof": lambda tmp: [frame(msgpack.packb(_valid_status_request()))[:7], "EOF"],
     "length-2**31": lambda tmp: [struct.pack(">I", 2**31) + b"x" * 4096],
-    "unknown-type": lambda tmp: [frame(msgpack.packb({"v": 1, "t": 99, "src": "x"}))],
-    "wrong-version": lambda tmp: [frame(msgpack.packb({**_valid_status_request(), "v": 2}))],
+    "unknown-type": lambda tmp: [frame(msgpack.packb({"v": VERSION, "t": 99, "src": "x"}))],
+    "wrong-version": lambda tmp: [frame(msgpack.packb({**_valid_status_request(),
+                                                       "v": VERSION + 1}))],
     "no-version": lambda tmp: [frame(msgpack.packb({"t": StatusRequest.TYPE, "src": "x"}))],
     "extra-field": lambda tmp: [frame(msgpack.packb({**_valid_status_request(), "x": 1}))],
     "pickle": lambda tmp: [frame(pickle.dumps(MkdirOnUnpickle(str(tmp / "pwned"))))],

@@ -10,6 +10,7 @@ import itertools
 from concoord.errors import RemoteError
 from concoord.runtime.object_host import ObjectHost
 from concoord.wire.messages import BLOCKED, OK
+from concoord.wire.exception_types import exception_name
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -22,8 +23,8 @@ def remote_outcome(call):
         return ("ok", call())
     except RemoteError as exc:
         return ("raised", exc.type_name, tuple(exc.remote_args))
-    except Exception as exc:  # builtin types re-raise as themselves on the client
-        return ("raised", type(exc).__name__, tuple(exc.args))
+    except Exception as exc:  # builtin and declared standard types re-raise as themselves
+        return ("raised", exception_name(type(exc)), tuple(exc.args))
 
 
 def reply_outcome(status, value):
@@ -51,15 +52,18 @@ class LocalObject:
     def obj(self):
         return self.host.obj
 
-    def command(self, client_id, method, *args, **kwargs):
-        """Execute one call: (the Caller it was, its outcome)."""
+    def command(self, client, method, *args, **kwargs):
+        """Execute one call: ((client id, number) of the call, its outcome). ``client`` is a
+        client id, whose calls come from its thread 1 (a proxy's first thread), or a
+        (client id, thread) pair."""
+        client_id, thread = (client, 1) if isinstance(client, str) else client
         number = next(self.numbers)
-        command = Command(client_id, number, method, encode_call_arguments(args, kwargs))
+        command = Command(client_id, number, method, encode_call_arguments(args, kwargs), thread)
         status, value = self.host.execute(command, next(self.slots), STAMP)
         return (client_id, number), reply_outcome(status, value)
 
-    def call(self, client_id, method, *args, **kwargs):
-        return self.command(client_id, method, *args, **kwargs)[1]
+    def call(self, client, method, *args, **kwargs):
+        return self.command(client, method, *args, **kwargs)[1]
 
     def wakeups(self):
         """{(client id, number): outcome} of the parked calls completed since last asked."""

@@ -63,7 +63,8 @@ class ObjectMachine(RuleBasedStateMachine):
         """Run one call on both sides; returns the model's outcome."""
         proxy = self.proxies[client]
         future = proxy._invoke_async(method, args, kwargs)
-        caller, expected = self.local.command(proxy.client_id, method, *args, **kwargs)
+        caller, expected = self.local.command((proxy.client_id, proxy._thread_number()),
+                                              method, *args, **kwargs)
         if expected == ("parked",):
             self._wait_same_state()
             assert not future.done(), f"{method}{args} parked in the model only"
@@ -98,8 +99,16 @@ class ObjectMachine(RuleBasedStateMachine):
         return self.proxies[client].client_id
 
     def client_of(self, client_id):
-        """The index of the proxy with this client id (e.g. a lock's holder), or None."""
+        """The index of the proxy with this client id (e.g. a job's owner), or None."""
         for index, proxy in enumerate(self.proxies):
             if proxy.client_id == client_id:
+                return index
+        return None
+
+    def thread_of(self, owner):
+        """The index of the proxy whose calling thread is ``owner`` ((client id, thread), e.g.
+        a lock's holder), or None. The machine calls every proxy from its own thread."""
+        for index, proxy in enumerate(self.proxies):
+            if owner == (proxy.client_id, proxy._thread_number()):
                 return index
         return None

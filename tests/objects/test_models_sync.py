@@ -37,7 +37,7 @@ class LockMachine(ObjectMachine):
     @rule()
     def holder_releases(self):
         # Releases by a random client mostly fail; this one hands the lock to a waiter.
-        holder = self.client_of(self.local.obj.holder)
+        holder = self.thread_of(self.local.obj.holder)
         if holder is not None:
             self.call(holder, "release")
 
@@ -69,7 +69,7 @@ class RLockMachine(ObjectMachine):
 
     @rule()
     def holder_releases(self):
-        holder = self.client_of(self.local.obj.holder)
+        holder = self.thread_of(self.local.obj.holder)
         if holder is not None:
             self.call(holder, "release")
 
@@ -132,7 +132,7 @@ class ConditionMachine(ObjectMachine):
 
     @rule(n=st.integers(1, 3), then_release=st.booleans())
     def holder_notifies(self, n, then_release):
-        holder = self.client_of(self.local.obj.holder)
+        holder = self.thread_of(self.local.obj.holder)
         if holder is not None:
             self.call(holder, "notify", n)
             if then_release:

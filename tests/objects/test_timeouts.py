@@ -4,81 +4,45 @@ Most need nothing from the instance beyond completing a timed-out call with its 
 value (False, None, the unchanged state), and the objects skip such callers later. Three must do
 more when a timeout passes, which only the object can do: a Queue's get/put raise, a Barrier
 breaks for every party, a Condition's wait takes the lock back before returning. They define
-``__concoord_timeout__(caller)``, to be called by the ObjectHost when a parked call's timeout
-passes (``ProposedHost`` below is exactly that change). Tests of those three against a real
-cluster are expected to fail until the instance's ObjectHost makes the call.
+``__concoord_timeout__(caller)``, which the ObjectHost calls when a parked call's timeout
+passes.
 """
 
 import importlib
+from queue import Empty
+from threading import BrokenBarrierError
 
 import pytest
 
-from concoord import blocking
 from concoord.objects.barrier import Barrier
 from concoord.objects.condition import Condition
 from concoord.objects.queue import Queue
-from concoord.runtime.object_host import ObjectHost
 from tests.objects.local import LocalObject
 
 pytestmark = pytest.mark.timeout(60)
 
-TIMEOUT_HOOK = "__concoord_timeout__"
 WAIT = 0.3
 
 
-class ProposedHost(ObjectHost):
-    """ObjectHost.cancel with the hook: an object that defines it decides what a timed-out call
-    does (wake it with a value, make it raise, or keep it parked a while longer)."""
-
-    def cancel(self, client_id, number):
-        caller = blocking.Caller(client_id, number)
-        hook = getattr(self.obj, TIMEOUT_HOOK, None)
-        if hook is None or caller not in self.parked:
-            return ObjectHost.cancel(self, client_id, number)
-        with self._executing(caller, None, None, None):
-            hook(caller)
-
-
-def host_calls_the_timeout_hook():
-    """Whether this checkout's ObjectHost calls ``__concoord_timeout__`` (probed in-process)."""
-    class Probe:
-        def wait(self):
-            blocking.park(timeout=1, on_timeout="default")
-
-        def __concoord_timeout__(self, caller):
-            blocking.wake(caller, "hook")
-
-    probe = LocalObject(Probe)
-    caller, outcome = probe.command("c", "wait")
-    return outcome == ("parked",) and probe.time_out(caller) == {caller: ("ok", "hook")}
-
-
-needs_hook = pytest.mark.xfail(
-    not host_calls_the_timeout_hook(), strict=True,
-    reason="the ObjectHost does not call __concoord_timeout__ yet (see ProposedHost)")
-
-
-# ---- the objects with the proposed host, in-process ------------------------------------------
+# ---- the objects with their timeout hooks, in-process ------------------------------------------
 
 def test_queue_get_and_put_time_out_with_their_errors():
-    queue = LocalObject(Queue, 1, host_class=ProposedHost)
+    queue = LocalObject(Queue, 1)
     getter, outcome = queue.command("a", "get", timeout=WAIT)
     assert outcome == ("parked",)
-    assert queue.time_out(getter) == {getter: ("raised", "IndexError",
-                                               ("get from an empty queue",))}
+    assert queue.time_out(getter) == {getter: ("raised", "queue.Empty", ())}
     assert queue.call("b", "put", "x") == ("ok", None)
     putter, _ = queue.command("b", "put", "y", timeout=WAIT)
-    assert queue.time_out(putter) == {putter: ("raised", "OverflowError",
-                                               ("put to a full queue",))}
+    assert queue.time_out(putter) == {putter: ("raised", "queue.Full", ())}
     assert queue.call("a", "get") == ("ok", "x")
     assert queue.call("a", "qsize") == ("ok", 0)     # "y" was never added
 
 
 def test_barrier_wait_timing_out_breaks_the_barrier_for_every_party():
-    barrier = LocalObject(Barrier, 3, host_class=ProposedHost)
+    barrier = LocalObject(Barrier, 3)
     first, _ = barrier.command("a", "wait", WAIT)
     second, _ = barrier.command("b", "wait")
-    broken = ("raised", "RuntimeError", ("BrokenBarrierError: the barrier is broken",))
+    broken = ("raised", "threading.BrokenBarrierError", ())
     assert barrier.time_out(first) == {first: broken, second: broken}
     assert barrier.call("c", "wait") == broken
     assert barrier.call("c", "reset") == ("ok", None)
@@ -86,7 +50,7 @@ def test_barrier_wait_timing_out_breaks_the_barrier_for_every_party():
 
 
 def test_condition_wait_timing_out_returns_false_holding_the_lock_again():
-    cond = LocalObject(Condition, host_class=ProposedHost)
+    cond = LocalObject(Condition)
     assert cond.call("a", "acquire") == ("ok", 1)
     assert cond.call("a", "acquire") == ("ok", 1)     # depth 2
     waiter, _ = cond.command("a", "wait", WAIT)
@@ -101,7 +65,7 @@ def test_condition_wait_timing_out_returns_false_holding_the_lock_again():
 
 
 def test_condition_plain_acquire_timing_out_gives_up():
-    cond = LocalObject(Condition, host_class=ProposedHost)
+    cond = LocalObject(Condition)
     cond.call("a", "acquire")
     acquirer, _ = cond.command("b", "acquire", timeout=WAIT)
     assert cond.time_out(acquirer) == {acquirer: ("ok", False)}
@@ -154,27 +118,24 @@ def test_event_job_and_membership_waits_time_out_with_a_value(proxies):
     assert watcher.wait_for_change(0) == (1, ["m"])
 
 
-@needs_hook
-def test_queue_get_times_out_with_index_error(proxies):
+def test_queue_get_times_out_with_queue_empty(proxies):
     queue, _ = proxies("queue", "Queue")
-    with pytest.raises(IndexError):
+    with pytest.raises(Empty):
         queue.get(timeout=WAIT)
     queue.put("x")
     assert queue.get() == "x"           # not handed to the timed-out get
 
 
-@needs_hook
 def test_barrier_wait_times_out_and_breaks_the_barrier(proxies):
     first, second = proxies("barrier", "Barrier")
     first.__concoordinit__(3)
     pending = second._invoke_async("wait", (), {})
-    with pytest.raises(RuntimeError, match="BrokenBarrierError"):
+    with pytest.raises(BrokenBarrierError):
         first.wait(WAIT)
-    with pytest.raises(RuntimeError, match="BrokenBarrierError"):
+    with pytest.raises(BrokenBarrierError):
         pending.result(10)
 
 
-@needs_hook
 def test_condition_wait_times_out_holding_the_lock(proxies):
     cond, _ = proxies("condition", "Condition")
     with cond:

@@ -12,7 +12,7 @@ import pytest
 from concoord.runtime import transport as transport_module
 from concoord.runtime.ports import PORT_RANGE, PortInUseError, bind_listener
 from concoord.runtime.transport import Transport
-from concoord.wire.codec import FrameReader, encode_frame
+from concoord.wire.codec import VERSION, FrameReader, encode_frame
 from concoord.wire.messages import CatchupRequest, ClientReply, ClientRequest, StatusRequest
 from concoord.wire.types import Command
 
@@ -157,7 +157,7 @@ def frame_of(body):
 BAD_INPUTS = {
     "garbage": frame_of(b"\xc1" * 8),
     "huge length": struct.pack(">I", 1 << 31) + b"xx",
-    "unknown type": frame_of(msgpack.packb({"v": 1, "t": 99, "src": "x"})),
+    "unknown type": frame_of(msgpack.packb({"v": VERSION, "t": 99, "src": "x"})),
     "half frame": encode_frame(StatusRequest(src="x"))[:6],
 }
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from concoord.errors import RemoteError, WireError
 from concoord.wire.codec import (
-    HEADER, MAX_FRAME, FrameReader, decode_body, decode_record, encode_frame, encode_record)
+    HEADER, MAX_FRAME, VERSION, FrameReader, decode_body, decode_record, encode_frame,
+    encode_record)
 from concoord.wire.messages import MESSAGE_TYPES, STATUSES, Decision, Heartbeat, StatusReply
 from concoord.wire.types import Ballot, Batch, Command, Configuration, PValue
 from concoord.wire.values import (
@@ -283,7 +284,7 @@ ids = st.text(max_size=12)
 counts = st.integers(min_value=0, max_value=2**63 - 1)
 slots = st.integers(min_value=1, max_value=2**63 - 1)
 ballots = st.builds(Ballot, counts, ids, counts)
-commands = st.builds(Command, ids, counts, ids, st.binary(max_size=30))
+commands = st.builds(Command, ids, counts, ids, st.binary(max_size=30), counts)
 batches = st.builds(Batch, st.floats(allow_nan=False, allow_infinity=False),
                     st.lists(commands, max_size=3).map(tuple))
 pvalues = st.builds(PValue, ballots, slots, batches)
@@ -460,8 +461,8 @@ def test_a_frame_larger_than_max_frame_is_refused_when_encoding():
 
 @pytest.mark.parametrize("body", [
     b"\x91" * 100_000 + b"\xc0",
-    msgpack.packb({"v": 1, "t": 13, "src": "x", "info": nested(100, lambda v: {"k": v})}),
-    msgpack.packb({"v": 1, "t": 13, "src": "x", "info": nested(100, lambda v: [v])}),
+    msgpack.packb({"v": VERSION, "t": 13, "src": "x", "info": nested(100, lambda v: {"k": v})}),
+    msgpack.packb({"v": VERSION, "t": 13, "src": "x", "info": nested(100, lambda v: [v])}),
 ])
 def test_deeply_nested_frames_raise_wire_error(body):
     with pytest.raises(WireError):
@@ -480,21 +481,21 @@ def test_a_pickle_frame_is_rejected(protocol):
 
 
 @pytest.mark.parametrize("body", [
-    {"v": 2, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []]},            # future version
+    {"v": VERSION + 1, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []]},  # future version
     {"t": 7, "src": "r", "slot": 1, "batch": [0.0, []]},                     # no version
-    {"v": 1, "t": 99, "src": "r"},                                           # unknown type
-    {"v": 1, "t": 7, "src": "r", "slot": 1},                                 # missing field
-    {"v": 1, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []], "x": 1},     # extra field
-    {"v": 1, "t": 7, "src": "r", "slot": -1, "batch": [0.0, []]},            # negative
-    {"v": 1, "t": 7, "src": "r", "slot": True, "batch": [0.0, []]},          # bool is no int
-    {"v": 1, "t": 7, "src": "r", "slot": 2**63, "batch": [0.0, []]},         # out of range
-    {"v": 1, "t": 7, "src": "r", "slot": 1, "batch": [float("nan"), []]},    # nan time
-    {"v": 1, "t": 7, "src": "r", "slot": 1, "batch": [1, []]},               # int time
-    {"v": 1, "t": 7, "src": "r" * 257, "slot": 1, "batch": [0.0, []]},       # id too long
-    {"v": 1, "t": 2, "src": "r", "client_id": "c", "number": 1, "status": 9, "value": b"",
+    {"v": VERSION, "t": 99, "src": "r"},                                           # unknown type
+    {"v": VERSION, "t": 7, "src": "r", "slot": 1},                                 # missing field
+    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []], "x": 1},     # extra field
+    {"v": VERSION, "t": 7, "src": "r", "slot": -1, "batch": [0.0, []]},            # negative
+    {"v": VERSION, "t": 7, "src": "r", "slot": True, "batch": [0.0, []]},          # bool is no int
+    {"v": VERSION, "t": 7, "src": "r", "slot": 2**63, "batch": [0.0, []]},         # out of range
+    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [float("nan"), []]},    # nan time
+    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [1, []]},               # int time
+    {"v": VERSION, "t": 7, "src": "r" * 257, "slot": 1, "batch": [0.0, []]},       # id too long
+    {"v": VERSION, "t": 2, "src": "r", "client_id": "c", "number": 1, "status": 9, "value": b"",
      "leader": None},                                                        # bad status
-    {"v": 1, "t": 11, "src": "r", "decisions": [[0, [0.0, []]]]},           # slot 0 decision
-    {"v": 1, "t": 4, "src": "r", "ballot": [1, "a"], "from_slot": 1, "accepted": []},
+    {"v": VERSION, "t": 11, "src": "r", "decisions": [[0, [0.0, []]]]},           # slot 0 decision
+    {"v": VERSION, "t": 4, "src": "r", "ballot": [1, "a"], "from_slot": 1, "accepted": []},
 ])
 def test_invalid_fields_are_rejected(body):
     with pytest.raises(WireError):
