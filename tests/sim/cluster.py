@@ -506,31 +506,29 @@ def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None, clock_
             cluster.step(faulty=True)
         cluster.heal()
         cluster.submitting = False
-        settle_steps = 0
-        while cluster.undecided() and settle_steps < 40 * steps:
-            cluster.step(faulty=False)
-            settle_steps += 1
+        missing = _settle(cluster, cluster.undecided, 40 * steps)
         stale = check_real_time([call for client in cluster.clients[:cluster.n_workers]
                                  for call in client.history])
         if stale:
             raise Violation(f"not linearizable: {stale}")
-        missing = cluster.undecided()
         if missing:
             raise Violation(f"after healing, {len(missing)} submitted commands never decided")
-        settle_steps = 0
-        while cluster.unconverged() and settle_steps < 20 * steps:
-            cluster.step(faulty=False)
-            settle_steps += 1
-        behind = cluster.unconverged()
+        behind = _settle(cluster, cluster.unconverged, 20 * steps)
         if behind:
             raise Violation(f"after healing, replicas {behind} never applied every decided slot")
-        settle_steps = 0
-        while cluster.leaderless() and settle_steps < 20 * steps:
-            cluster.step(faulty=False)
-            settle_steps += 1
-        astray = cluster.leaderless()
+        astray = _settle(cluster, cluster.leaderless, 20 * steps)
         if astray:
             raise Violation(f"after healing, replicas {astray} do not follow the one leader")
     except (Violation, AssertionError) as exc:
         raise Violation(f"seed {seed}: {exc}\n  reproduce: {repro}") from exc
     return cluster
+
+
+def _settle(cluster, unsettled, max_steps):
+    """Step the healed cluster until ``unsettled()`` is empty or ``max_steps`` have passed;
+    what is still unsettled then."""
+    for _ in range(max_steps):
+        if not unsettled():
+            break
+        cluster.step(faulty=False)
+    return unsettled()
