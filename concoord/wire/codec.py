@@ -55,7 +55,10 @@ def _ballot(value):
 
 
 def _command(value):
-    client_id, number, method, args, thread = _seq(value, 5)
+    # Four fields: written by version 1 (an acceptor's log, a snapshot), before commands named
+    # their client's thread; such a call was its client's only thread, 0.
+    _check(type(value) is list and len(value) in (4, 5), "bad command")
+    client_id, number, method, args, thread = value if len(value) == 5 else value + [0]
     _check(type(args) is bytes, "bad command arguments")
     return Command(_str(client_id), _int(number), _str(method), args, _int(thread))
 

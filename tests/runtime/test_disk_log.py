@@ -59,3 +59,17 @@ def test_a_rewrite_replaces_the_file_with_the_live_records(tmp_path):
     disk.close()
     assert DiskLog(tmp_path).load() == RECORDS[2:] + RECORDS[:1]
     assert not os.path.exists(tmp_path / (FILE_NAME + ".new"))
+
+
+def test_an_acceptor_log_written_before_commands_named_threads_still_loads(tmp_path):
+    """Wire version 2 added Command.thread; records written by version 1 hold 4-field
+    commands, which load as thread 0 (an upgraded acceptor keeps its promises)."""
+    import struct
+    import zlib
+
+    import msgpack
+    body = msgpack.packb(["accept", [[1, "r0", 0], 1, [1.0, [["c", 1, "m", b""]]]]],
+                         use_bin_type=True)
+    (tmp_path / FILE_NAME).write_bytes(struct.pack(">II", len(body), zlib.crc32(body)) + body)
+    (record,) = DiskLog(tmp_path).load()
+    assert record == RECORDS[1]
