@@ -9,7 +9,7 @@ import time
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
 from concoord.security.handshake import is_challenge
-from concoord.runtime.ports import set_nodelay, shutdown_quietly, split_address
+from concoord.wire.addresses import set_nodelay, shutdown_quietly, split_address
 from concoord.wire.codec import FrameReader
 
 log = logging.getLogger("concoord.client")

@@ -6,7 +6,7 @@ import socket
 from concoord import security
 from concoord.errors import AuthenticationError, ConnectionError, WireError
 from concoord.security.handshake import is_challenge
-from concoord.runtime.ports import split_address
+from concoord.wire.addresses import split_address
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import StatusReply, StatusRequest
 

@@ -15,7 +15,7 @@ NODE_TYPES = {1: "acceptor", 2: "replica", 3: "nameserver"}
 def resolve_boot(text):
     """``ip:port[,ip:port]`` as a list; anything else is a domain looked up through DNS SRV
     (asking $CONCOORD_NAMESERVER if set, as nodes do, else the system resolver)."""
-    from concoord.runtime.ports import split_address
+    from concoord.wire.addresses import split_address
     entries = [e.strip() for e in text.split(",") if e.strip()]
     try:
         for entry in entries:

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 
-from concoord.runtime.ports import split_address
+from concoord.wire.addresses import split_address
 
 QUEUE_CAPACITY = 10000
 CONNECT_TIMEOUT = 2.0

@@ -10,7 +10,7 @@ another replica's address, and several nameservers derive identical names indepe
 import ipaddress
 from collections import OrderedDict
 
-from concoord.runtime.ports import split_address
+from concoord.wire.addresses import split_address
 
 SRV_SERVICE = "_concoord._tcp"
 LEADER_PRIORITY, FOLLOWER_PRIORITY = 0, 1   # RFC 2782: clients try the lowest priority first

@@ -12,7 +12,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from concoord.runtime.ports import format_address, split_address
+from concoord.wire.addresses import format_address, split_address
 
 SRV_PREFIX = "_concoord._tcp."
 ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)

@@ -14,7 +14,7 @@ from concoord.dns.server import DnsServer
 from concoord.dns.view import POLL_INTERVAL, ViewFollower
 from concoord.dns.zone import build_zone, origin_of, unready_zone
 from concoord.errors import ConcoordError, ConnectionError
-from concoord.runtime.ports import format_address
+from concoord.wire.addresses import format_address
 
 log = logging.getLogger("concoord.dns")
 

@@ -1,10 +1,13 @@
-"""Addresses and sockets for nodes: "host:port" strings, listeners (by default on a free port in
-14000-15000, as the original did) and the few socket options every connection gets.
+"""Listeners for nodes: by default on a free port in 14000-15000, as the original did.
+(Addresses and socket options shared with clients live in concoord.wire.addresses.)
 """
 
 import errno
 import random
 import socket
+
+from concoord.wire.addresses import (format_address, set_nodelay,  # noqa: F401 - re-exported
+                                     shutdown_quietly, split_address)
 
 PORT_RANGE = (14000, 15000)
 BACKLOG = 128
@@ -50,33 +53,3 @@ def bind_listener(addr, port=None):
                 raise
     raise PortInUseError(errno.EADDRINUSE,
                          f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on {addr}")
-
-
-def split_address(address):
-    """``"host:port"`` -> ``(host, port)``; ValueError if it is not that shape."""
-    host, sep, port = address.rpartition(":")
-    host = host.strip("[]")  # "[::1]:14000"
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"not a host:port address: {address!r}")
-    return host, int(port)
-
-
-def format_address(sockaddr):
-    """A socket address as "host:port" (IPv6 hosts in brackets so split_address undoes it)."""
-    host, port = sockaddr[:2]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def set_nodelay(sock):
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:  # not TCP (tests may hand us a socketpair); nothing to tune
-        pass
-
-
-def shutdown_quietly(sock):
-    """Wake any thread blocked in recv/send/accept on ``sock``; the owning thread closes the fd."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

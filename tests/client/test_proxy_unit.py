@@ -299,3 +299,15 @@ def test_names_resolve_through_the_resolver(replicas, proxies):
     replica = replicas()
     proxy = proxies("counterdomain", resolver=lambda name: [replica.address])
     assert proxy._invoke("get", (), {}) == ["get", [], {}]
+
+
+def test_the_client_library_imports_nothing_of_the_nodes():
+    """Layering: a client needs the wire, security and its own modules only (issue 14)."""
+    import subprocess
+    import sys
+    code = ("import sys, concoord.client.proxy, concoord.client.instance_status\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('concoord.runtime', "
+            "'concoord.protocol', 'concoord.objects', 'concoord.codegen'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
