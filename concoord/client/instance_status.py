@@ -2,7 +2,7 @@
 
 import time
 
-from concoord.client.status import query_status
+from concoord.client.status import query_status, replica_status
 from concoord.errors import ConnectionError
 
 RATE_SAMPLE = 0.5   # seconds between the two looks at the leader's command counter
@@ -11,7 +11,7 @@ RATE_SAMPLE = 0.5   # seconds between the two looks at the leader's command coun
 def instance_status(bootstrap, timeout=2.0):
     """The first answering replica's status, plus ``nodes`` (every member: role, alive, applied
     slot and lag behind the leader) and ``commands_per_second`` measured at the leader."""
-    view, source = _first_view(bootstrap, timeout)
+    source, view = replica_status(bootstrap, timeout)
     nodes = [_probe(node, role, timeout) for role, group in
              (("replica", view["replicas"]), ("acceptor", view["acceptors"]),
               ("nameserver", view.get("nameservers", []))) for node in group]
@@ -24,20 +24,6 @@ def instance_status(bootstrap, timeout=2.0):
     view["answered_by"] = source
     view["commands_per_second"] = _rate(view.get("leader") or source, timeout)
     return view
-
-
-def _first_view(bootstrap, timeout):
-    errors = []
-    for address in bootstrap:
-        try:
-            status = query_status(address, timeout)
-        except ConnectionError as exc:
-            errors.append(str(exc))
-            continue
-        if status.get("role") == "replica":
-            return status, address
-        errors.append(f"{address} is an {status.get('role')}; ask a replica for the view")
-    raise ConnectionError("; ".join(errors) or "no bootstrap node given")
 
 
 def _probe(address, role, timeout):

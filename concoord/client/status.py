@@ -29,6 +29,23 @@ def query_status(address, timeout=2.0):
         raise ConnectionError(f"no status from {address}: {exc}") from None
 
 
+def replica_status(addresses, timeout=2.0):
+    """(address, status) of the first of ``addresses`` that answers as a replica: only
+    replicas know the instance's view (acceptors and nameservers are skipped). ConnectionError
+    naming what each one said if none does."""
+    errors = []
+    for address in addresses:
+        try:
+            status = query_status(address, timeout)
+        except ConnectionError as exc:
+            errors.append(str(exc))
+            continue
+        if status.get("role") == "replica":
+            return address, status
+        errors.append(f"{address} is an {status.get('role')}, not a replica")
+    raise ConnectionError("no replica answered: " + ("; ".join(errors) or "no address given"))
+
+
 def _read_status(sock):
     reader = FrameReader()
     first = True

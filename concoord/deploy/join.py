@@ -3,7 +3,7 @@ view (an exit status only says that the shell forked). A node that exits is caug
 
 import time
 
-from concoord.client.status import query_status
+from concoord.client.status import replica_status
 from concoord.deploy.nodes import is_running
 from concoord.errors import ConnectionError
 
@@ -17,16 +17,11 @@ class NodeFailed(Exception):
 
 
 def current_view(members, timeout=2.0):
-    """The status of the first replica among ``members`` that answers, else None (acceptors
-    are skipped: they do not know the instance's view)."""
-    for address in members:
-        try:
-            status = query_status(address, timeout=timeout)
-        except ConnectionError:
-            continue
-        if status.get("role") == "replica":
-            return status
-    return None
+    """The status of the first replica among ``members`` that answers, else None."""
+    try:
+        return replica_status(members, timeout)[1]
+    except ConnectionError:
+        return None
 
 
 def is_listed(view, node):

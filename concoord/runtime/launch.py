@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from concoord import security
 from concoord.client.proxy import ClientProxy
-from concoord.client.status import query_status
+from concoord.client.status import replica_status
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.replica_node import ReplicaNode
@@ -52,19 +52,8 @@ def _runner(node_id, node, listener, limits, **stores):
 
 
 def _bootstrap_status(bootstrap):
-    """The status of the first bootstrap replica that answers, and who answered (acceptors in
-    the list are skipped: they do not know the instance's replicas)."""
-    errors = []
-    for address in bootstrap:
-        try:
-            status = query_status(address)
-        except ConnectionError as exc:
-            errors.append(str(exc))
-            continue
-        if status.get("role") == "replica":
-            return address, status
-        errors.append(f"{address} is an {status.get('role')}, not a replica")
-    raise ConnectionError("no bootstrap replica answered: " + "; ".join(errors))
+    """(address, status) of the first bootstrap replica that answers."""
+    return replica_status(bootstrap, timeout=2.0)
 
 
 def _final_genesis_status(bootstrap):
