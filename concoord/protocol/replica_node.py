@@ -23,7 +23,7 @@ KEEPALIVE = "@keepalive"
 RETAINED_DECISIONS = 1024      # applied slots kept to catch peers up without a snapshot ...
 RETAINED_COMMANDS = 16384      # ... and at most about this many commands in them
 FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
-FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)   # applied decisions kept to catch peers up without a snapshot
+FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
 CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
 # Of those, the ones that change who is in the instance: when the instance has a secret, only
