@@ -16,8 +16,8 @@ import time
 from concoord.client.connection import ReplicaConnection, has_port
 from concoord.errors import AuthenticationError, ConnectionError, RemoteError, WireError
 from concoord.wire.codec import encode_frame
-from concoord.wire.messages import (BLOCKED, MAYBE_RAN, OK, REDIRECT, REJECTED, ClientReply,
-                                   ClientRequest)
+from concoord.wire.messages import (BLOCKED, MAYBE_RAN, NOTIFY, OK, REDIRECT, REJECTED,
+                                   ClientReply, ClientRequest)
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, decode_value, encode_call_arguments
 
@@ -28,7 +28,7 @@ REDIRECT_BACKOFF, FAILURE_BACKOFF, MAX_BACKOFF = 0.02, 0.05, 0.5
 
 class _Call:
     __slots__ = ("method", "number", "frame", "future", "deadline", "generation", "sent_at",
-                 "parked")
+                 "parked", "on_notify", "refresh")
 
     def __init__(self, method, number, frame, deadline):
         self.method, self.number, self.frame, self.deadline = method, number, frame, deadline
@@ -36,6 +36,8 @@ class _Call:
         self.generation = -1      # which connection it was last sent on
         self.sent_at = 0.0
         self.parked = False       # the object parked it: wait for the wake-up, not a reply
+        self.on_notify = None     # a watch: callable(encoded notification), for every NOTIFY
+        self.refresh = None       # a watch: callable() -> the frame to resend (its last tag)
 
 
 def _settle(future, exception=None, result=None):
@@ -100,11 +102,15 @@ class CallEngine:
         with self._number_lock:
             return next(self._numbers)
 
-    def submit(self, method, command):
+    def submit(self, method, command, watch=None):
+        """Send a call; its future settles with the reply. ``watch``: (on_notify, refresh) for
+        a standing @watch, which never settles until cancelled (see concoord.client.watch)."""
         frame = encode_frame(ClientRequest(src=self._client_id, command=command))
         now = time.monotonic()
         call = _Call(method, command.number, frame,
-                     float("inf") if self._timeout is None else now + self._timeout)
+                     float("inf") if self._timeout is None or watch else now + self._timeout)
+        if watch is not None:
+            call.on_notify, call.refresh = watch
         with self._wake:
             if self._closed:
                 raise ConnectionError("the proxy is closed")
@@ -134,6 +140,17 @@ class CallEngine:
                          encode_call_arguments([number], {}))
         self.submit("@cancel", cancel)
 
+    def cancel_watch(self, number, command):
+        """Stop a watch: forget it here and tell the leader (best effort: a leader that never
+        hears it drops the watch when this client's connection closes)."""
+        with self._wake:
+            call = self._pending.pop(number, None)
+            conn = self._conn
+        if call is not None:
+            _settle(call.future, None, None)
+        if conn is not None:
+            conn.send(encode_frame(ClientRequest(src=self._client_id, command=command)))
+
     def close(self, join=True):
         with self._wake:
             self._closed = True
@@ -159,12 +176,18 @@ class CallEngine:
                 return  # a duplicate, or the answer to a call that already gave up
             if msg.status == BLOCKED:
                 return self._parked(call, msg)
-            if msg.status == REDIRECT:
+            notify = call.on_notify if msg.status == NOTIFY else None
+            if notify is not None:
+                call.parked = True          # answered: no reply is owed any more
+                self._redirects = 0
+            elif msg.status == REDIRECT:
                 reason = self._redirected(conn, msg.leader)
             else:
                 reason = None
                 del self._pending[msg.number]
                 self._redirects = 0
+        if notify is not None:
+            return notify(msg.value)     # unlocked: the watch's callback may call the proxy
         if msg.status == REDIRECT:
             if reason:
                 conn.close(reason)  # unlocked: closing calls back into _on_closed
@@ -349,5 +372,7 @@ class CallEngine:
             return
         log.debug("connected to %s; resending %d calls", conn.address, len(calls))
         for call in calls:
+            if call.refresh is not None:       # a watch says which notifications it has seen
+                call.frame, call.parked = call.refresh(), False
             if not conn.send(call.frame):
                 break

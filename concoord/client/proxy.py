@@ -127,6 +127,13 @@ class ClientProxy:
         return Command(self._client_id, self._engine.next_number(), method, arguments,
                        self._thread_number())
 
+    def watch(self, method, *args, callback=None, **kwargs):
+        """Follow the result of a @concoord.readonly ``method(*args, **kwargs)``: now, and
+        after every command that changes it, in log order (see concoord.client.watch). Iterate
+        over the returned Watch (or pass ``callback``, called with each Change); close() it."""
+        from concoord.client.watch import Watch
+        return Watch(self, method, args, kwargs, callback)
+
     def _thread_number(self):
         """The calling thread's number in this proxy: the objects' owner of a lock is a thread
         of a client, as threading's is a thread. Numbers are never reused (a thread's ident

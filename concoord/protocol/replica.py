@@ -43,6 +43,7 @@ class Replica:
         self.expired = set()       # clients whose session expired: their commands are refused
         self.batch_time = 0.0
         self.commands_applied = 0      # by this replica since it started (for status)
+        self.after_command = None      # callback(slot, index, effects): watches (see watches.py)
 
     def decided(self, slot):
         return self.decisions.get(slot)
@@ -97,7 +98,7 @@ class Replica:
     def _apply(self, slot, batch, effects):
         self.batch_time = batch.time      # the leader's clock, for internal operations too
         self.commands_applied += len(batch.commands)
-        for command in batch.commands:
+        for index, command in enumerate(batch.commands):
             state, stored = self.client_table.lookup(command.client_id, command.number)
             if command.client_id in self.expired:
                 self.reply(command, _rejection(SESSION_EXPIRED), effects)
@@ -110,6 +111,8 @@ class Replica:
                 self.client_table.record(command.client_id, command.number, reply)
                 self.reply(command, reply, effects)
             self._deliver_wakeups(effects)
+            if self.after_command is not None:
+                self.after_command(slot, index, effects)
 
     def _deliver_wakeups(self, effects):
         """Parked calls the last command completed: their final replies replace BLOCKED."""

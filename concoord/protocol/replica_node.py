@@ -12,6 +12,7 @@ from concoord.protocol.leader import Leader
 from concoord.protocol.replica import Replica
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
+from concoord.protocol.watches import UNWATCH, WATCH, Watches
 from concoord.errors import WireError
 from concoord.wire.messages import (
     OK, REDIRECT, REJECTED, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply, CatchupRequest, ClientReply,
@@ -25,7 +26,8 @@ RETAINED_COMMANDS = 16384      # ... and at most about this many commands in the
 FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
 FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
-CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE)
+CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE, WATCH, UNWATCH)
+END_OF_SLOT = 1 << 30     # a watch tag's index meaning "after the whole slot"
 # Of those, the ones that change who is in the instance: when the instance has a secret, only
 # connections that authenticated as nodes may send them (see concoord.runtime.admission).
 NODE_ONLY = ("@join", "@remove")
@@ -50,6 +52,9 @@ class ReplicaNode:
         self.known_peers = set()   # replicas a joining node learnt of from its bootstrap
         self.catchup_turn = 0
         self._served_snapshot = (None, None)   # (slot_out, snapshot) last sent to a peer
+        self.watches = Watches(node_id)
+        self.replica.after_command = self._after_command
+        self._leading = False      # was the leader after the last input (watches follow it)
 
     @property
     def configs(self):
@@ -60,7 +65,15 @@ class ReplicaNode:
         handler = self._HANDLERS.get(type(msg))
         if handler is not None and self._from_member(msg):
             handler(self, msg, now, effects)
+        self._follow_leadership(effects)
         return effects
+
+    def _follow_leadership(self, effects):
+        """Watches live at the leader: when it stops leading, its watchers go elsewhere."""
+        if self._leading and not self.leader.is_active:
+            hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
+            self.watches.step_down(hint, effects)
+        self._leading = self.leader.is_active
 
     def _from_member(self, msg):
         """Consensus messages count only from the members that may send them: a stranger's
@@ -78,6 +91,7 @@ class ReplicaNode:
         self._serve_reads(now, effects)
         if self.leader.is_active:
             self.leader.update_gc_floor(now, self.applied_durably())
+        self._follow_leadership(effects)
         if (len(self.replica.decisions) > 2 * self.retained_decisions
                 or self.replica.held_commands > 2 * self.retained_commands):
             floor = self._retention_floor()
@@ -123,6 +137,8 @@ class ReplicaNode:
             effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
                                                REDIRECT, b"", hint))
             return
+        if command.method in (WATCH, UNWATCH):
+            return self._on_watch(command, effects)
         if self.state_machine.is_readonly(command.method) and self.leader.lease_valid(now):
             self.reads.append((self.leader.read_barrier(), command))
             return self._serve_reads(now, effects)
@@ -133,6 +149,44 @@ class ReplicaNode:
             self._refuse(command, STALE_NUMBER, effects)
         else:
             self.leader.submit(command, now, effects)
+
+    def _on_watch(self, command, effects):
+        """@watch [method, args, kwargs, [slot, index] last seen] or @unwatch [number]."""
+        try:
+            args, _ = decode_call_arguments(command.args)
+        except WireError:
+            args = None
+        if command.method == UNWATCH and isinstance(args, list) and len(args) == 1:
+            self.watches.cancel(command.client_id, args[0])
+            return self.replica.reply(command, (OK, encode_value(None)), effects)
+        if command.method == WATCH and _is_watch(args):
+            method, call_args, call_kwargs, last = args
+            tag = (self.replica.slot_out - 1, END_OF_SLOT)
+            return self.watches.register(command, method, call_args, call_kwargs,
+                                         self._missed_since(*last), self.state_machine, tag,
+                                         effects)
+        self._refuse(command, f"malformed {command.method}", effects)
+
+    def _missed_since(self, slot, index):
+        """Whether commands applied after (slot, index) may have changed a watched result
+        unseen: a watcher resuming there (0, 0: a new watch) gets only the current result."""
+        if (slot, index) == (0, 0):
+            return False
+        last_applied = self.replica.slot_out - 1
+        if slot < last_applied:
+            return True
+        batch = self.replica.decisions.get(slot)
+        return slot == last_applied and (batch is None or index < len(batch.commands) - 1)
+
+    def _after_command(self, slot, index, effects):
+        if self.watches and self.leader.is_active:
+            self.watches.evaluate(self.state_machine, (slot, index), self.replica.batch_time,
+                                  effects)
+
+    def forget_clients(self, client_ids):
+        """Their connection closed (the runtime says): drop their watches."""
+        for client_id in client_ids:
+            self.watches.forget_client(client_id)
 
     def _refusal(self, command):
         if command.method in CLIENT_INTERNAL:
@@ -298,3 +352,10 @@ class ReplicaNode:
     def check_invariants(self):
         self.leader.check_invariants()
         assert all(slot >= 1 for slot in self.replica.decisions)
+
+
+def _is_watch(args):
+    return (isinstance(args, list) and len(args) == 4 and isinstance(args[0], str)
+            and isinstance(args[1], list) and isinstance(args[2], dict)
+            and isinstance(args[3], list) and len(args[3]) == 2
+            and all(isinstance(n, int) for n in args[3]))

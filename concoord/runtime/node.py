@@ -190,8 +190,11 @@ class NodeRunner:
 
     def _forget(self, conn):
         self.admission.forget(conn)
-        for client_id in [c for c, known in self.clients.items() if known is conn]:
+        gone = [c for c, known in self.clients.items() if known is conn]
+        for client_id in gone:
             del self.clients[client_id]
+        if gone and hasattr(self.node, "forget_clients"):    # a replica: their watches end
+            self.node.forget_clients(gone)
 
     def _carry_out(self, effects):
         if effects.persist and self.storage is not None:   # durable before anything leaves

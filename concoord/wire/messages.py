@@ -22,7 +22,9 @@ BLOCKED = 4        # parked by the object: keep waiting; value is the park timeo
 SESSION_EXPIRED = "session expired: this call may or may not have run"
 STALE_NUMBER = "stale command number: this call may or may not have run"
 MAYBE_RAN = (SESSION_EXPIRED, STALE_NUMBER)
-STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED, BLOCKED)
+NOTIFY = 5         # a watched method's result changed: value is encoded
+                   # [slot, index in the slot's batch, compacted, status, result bytes]
+STATUSES = (OK, EXCEPTION, REDIRECT, REJECTED, BLOCKED, NOTIFY)
 
 MESSAGE_TYPES = {}
 
