@@ -323,6 +323,9 @@ class ReplicaNode:
             except WireError:
                 return
             self.leader.batcher.forget_applied(self.replica.client_table)
+            if self.watches:
+                self.watches.skipped(self.state_machine, (self.replica.slot_out - 1, END_OF_SLOT),
+                                     self.replica.batch_time, effects)
             self._decide(None, None, now, effects)   # decisions held past the snapshot
         for slot, batch in msg.decisions:
             self._decide(slot, batch, now, effects)

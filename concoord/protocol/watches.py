@@ -94,6 +94,13 @@ class Watches:
                     effects)
         watch.compacted = False
 
+    def skipped(self, state_machine, tag, stamp, effects):
+        """The replica jumped to a snapshot: commands were applied unseen, so the next change
+        of every watch says so."""
+        for watch in self._watches.values():
+            watch.compacted = True
+        self.evaluate(state_machine, tag, stamp, effects)
+
     def step_down(self, hint, effects):
         """This replica no longer leads: send every watcher to the new leader."""
         for client_id, number in self._watches:

@@ -28,3 +28,4 @@ class ForgetfulGcLeader(Leader):
                  if replica in self.configs.latest.replicas
                  and now - seen < GC_STALE_FACTOR * self.timing.election_timeout]
         progress.gc_floor = max(progress.gc_floor, min(fresh + [own_durable]))
+

@@ -16,7 +16,7 @@ from concoord.protocol.progress import GC_STALE_FACTOR
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.protocol.timing import Timing
-from concoord.wire.messages import OK, REDIRECT, ClientRequest
+from concoord.wire.messages import NOTIFY, OK, REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
 from concoord.wire.values import decode_value, encode_call_arguments
 
@@ -82,6 +82,46 @@ class SimClient:
         return self._send(now)
 
 
+class SimWatcher:
+    """A client watching ``count`` (protocol/watches.py): it registers at a replica, follows
+    redirects, registers again (with the last tag seen) when it has heard nothing for a while,
+    as a proxy does after a reconnect, and keeps the changes it accepted."""
+    SILENCE = 0.5
+
+    def __init__(self, client_id, replicas, rng):
+        self.client_id, self.replicas, self.rng = client_id, replicas, rng
+        self.number = 0
+        self.target = rng.choice(replicas)
+        self.last = (0, 0)
+        self.heard_at = 0.0
+        self.changes = []           # (tag, value, compacted) accepted, in order
+
+    def register(self, now, target=None):
+        self.target = target or self.rng.choice(self.replicas)
+        self.number += 1
+        self.heard_at = now
+        command = Command(self.client_id, self.number, "@watch", encode_call_arguments(
+            ["count", [], {}, list(self.last)], {}))
+        return self.target, ClientRequest(self.client_id, command)
+
+    def on_reply(self, reply, now):
+        if reply.number != self.number:
+            return None
+        if reply.status == REDIRECT:
+            return self.register(now, reply.leader)
+        if reply.status != NOTIFY:
+            return None
+        self.heard_at = now
+        slot, index, compacted, _, value = decode_value(reply.value)
+        if (slot, index) > self.last:
+            self.last = (slot, index)
+            self.changes.append(((slot, index), decode_value(value), compacted))
+        return None
+
+    def retry(self, now):
+        return self.register(now) if now - self.heard_at > self.SILENCE else None
+
+
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
                  faults=True, clock_skew=None):
@@ -135,6 +175,7 @@ class Cluster:
         self.rejoiners = {r: SimClient(f"join-{r}", self.replica_ids, self.rng)
                           for r in self.replica_ids}
         self.clients += [self.admin] + list(self.rejoiners.values())
+        self.watchers = [SimWatcher(f"w{i}", self.replica_ids, self.rng) for i in range(2)]
         self.decided = {}            # slot -> batch, across all replicas
 
     def _start(self, node_id):
@@ -217,6 +258,12 @@ class Cluster:
             self._apply(dest, self.nodes[dest].handle(msg, self.clock(dest)))
             self._check(dest)
             return
+        watcher = next((w for w in self.watchers if w.client_id == dest), None)
+        if watcher is not None and watcher.target == src:
+            resend = watcher.on_reply(msg, self.now)
+            if resend:
+                self._post(watcher.client_id, *resend)
+            return
         client = self._client(dest)
         if client is not None and client.target == src:
             self._note_rejoined(client, msg)
@@ -261,14 +308,29 @@ class Cluster:
         if not due:
             self.now = min([self.next_tick] + [m[0] for m in self.network])
             return
-        index = self.rng.choice(due)
+        index = self._in_order_to_watchers(self.rng.choice(due))
         roll = self.rng.random()
         if faulty and roll < 0.05:
-            self.network.pop(index)            # drop
+            self._watch_connection_lost(self.network.pop(index))   # drop
         elif faulty and roll < 0.08:
             self.network.append(list(self.network[index]))   # duplicate
         else:
             self._deliver(index)
+
+    def _in_order_to_watchers(self, index):
+        """Watch notifications travel on one TCP connection: in order (the first message
+        sent on the same link goes first), or not at all (see _watch_connection_lost)."""
+        _, src, dest, _ = self.network[index]
+        if not dest.startswith("w"):
+            return index
+        return next(i for i, m in enumerate(self.network) if m[1] == src and m[2] == dest)
+
+    def _watch_connection_lost(self, message):
+        """A message lost on the way to a watcher is a connection lost: the proxy notices,
+        reconnects and registers again from the last change it saw."""
+        watcher = next((w for w in self.watchers if w.client_id == message[2]), None)
+        if watcher is not None:
+            self._post(watcher.client_id, *watcher.register(self.now))
 
     def _rejoin_removed_replicas(self):
         """Like `concoord replica`, a live replica that finds itself out of the view (the
@@ -292,7 +354,7 @@ class Cluster:
             if node_id not in self.crashed:
                 self._apply(node_id, node.tick(self.clock(node_id)))
                 self._check(node_id)
-        for client in self.clients:
+        for client in self.clients + self.watchers:
             resend = client.retry(self.now)
             if resend:
                 self._post(client.client_id, *resend)
@@ -487,6 +549,31 @@ class Cluster:
             return live
         return [r for r in live if self.nodes[r].leader.leader_id != active[0]]
 
+    def count_at(self, tag):
+        """What ``count`` returns after the command tagged (slot, index) was applied."""
+        slot, index = tag
+        seen, count = set(), 0
+        for s in range(1, slot + 1):
+            commands = self.decided[s].commands
+            for command in commands[:index + 1] if s == slot else commands:
+                key = (command.client_id, command.number)
+                if command.method == "append" and key not in seen:
+                    seen.add(key)
+                    count += 1
+        return count
+
+    def watch_violation(self):
+        """A watcher told a wrong value, or a change skipped without the compacted flag."""
+        for watcher in self.watchers:
+            previous = None
+            for tag, value, compacted in watcher.changes:
+                if value != self.count_at(tag):
+                    return f"{watcher.client_id} saw count {value} at {tag}, not {self.count_at(tag)}"
+                if previous is not None and not compacted and value - previous not in (0, 1):
+                    return f"{watcher.client_id} went from {previous} to {value} unflagged"
+                previous = value
+        return None
+
     def undecided(self):
         decided = set()
         for batch in self.decided.values():
@@ -511,6 +598,9 @@ def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None, clock_
                                  for call in client.history])
         if stale:
             raise Violation(f"not linearizable: {stale}")
+        watched = cluster.watch_violation()
+        if watched:
+            raise Violation(f"watch: {watched}")
         if missing:
             raise Violation(f"after healing, {len(missing)} submitted commands never decided")
         behind = _settle(cluster, cluster.unconverged, 20 * steps)
