@@ -179,9 +179,14 @@ class ReplicaNode:
         return slot == last_applied and (batch is None or index < len(batch.commands) - 1)
 
     def _after_command(self, slot, index, effects):
-        if self.watches and self.leader.is_active:
-            self.watches.evaluate(self.state_machine, (slot, index), self.replica.batch_time,
-                                  effects)
+        if not (self.watches and self.leader.is_active):
+            return
+        command = self.replica.decisions[slot].commands[index]
+        if command.method == "@expire":       # a dead client's watches end with its session
+            for client_id in _expired_client(command):
+                self.watches.forget_client(client_id, effects, SESSION_EXPIRED)
+        self.watches.evaluate(self.state_machine, (slot, index), self.replica.batch_time,
+                              effects)
 
     def forget_clients(self, client_ids):
         """Their connection closed (the runtime says): drop their watches."""
@@ -362,3 +367,12 @@ def _is_watch(args):
             and isinstance(args[1], list) and isinstance(args[2], dict)
             and isinstance(args[3], list) and len(args[3]) == 2
             and all(isinstance(n, int) for n in args[3]))
+
+
+def _expired_client(command):
+    """The client an @expire command names ([] if malformed: the replica refused it)."""
+    try:
+        args, _ = decode_call_arguments(command.args)
+    except WireError:
+        return []
+    return args[:1] if len(args) == 1 and isinstance(args[0], str) else []

@@ -74,9 +74,13 @@ class Watches:
     def cancel(self, client_id, number):
         self._watches.pop((client_id, number), None)
 
-    def forget_client(self, client_id):
+    def forget_client(self, client_id, effects=None, reason=None):
+        """Drop a client's watches (telling it ``reason`` when given)."""
         for key in [k for k in self._watches if k[0] == client_id]:
             del self._watches[key]
+            if reason is not None:
+                self._reply(*key, REJECTED,
+                            encode_value(ExceptionValue("RuntimeError", [reason])), effects)
 
     def evaluate(self, state_machine, tag, stamp, effects):
         """After the command tagged (slot, index) was applied: push the changed results."""

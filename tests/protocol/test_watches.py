@@ -55,3 +55,13 @@ def test_only_readonly_methods_can_be_watched_and_a_leader_stepping_down_redirec
                                      net.now, None)
     effects = net.nodes["r0"].tick(net.now + 0.01)
     assert [r.status for r in effects.replies if (r.client_id, r.number) == watch] == [REDIRECT]
+
+
+def test_a_watch_ends_with_its_clients_session():
+    net = counter_net()
+    net.request("r0", "@session", "w", [1.0])
+    watch = net.request("r0", "@watch", "w", ["getvalue", [], {}, [0, 0]])
+    net.run(2.0)                      # no keepalive: the leader expires the session
+    assert net.reply_to(watch).status == REJECTED
+    net.request("r0", "increment", "c", [])
+    assert len(notifications(net, watch)) == 1, "no change after the session expired"
