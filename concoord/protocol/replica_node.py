@@ -15,8 +15,8 @@ from concoord.protocol.timing import Timing
 from concoord.protocol.watches import UNWATCH, WATCH, Watches
 from concoord.errors import WireError
 from concoord.wire.messages import (
-    OK, REDIRECT, REJECTED, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply, CatchupRequest, ClientReply,
-    ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
+    OK, REDIRECT, REJECTED, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply,
+    CatchupRequest, ClientReply, ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 

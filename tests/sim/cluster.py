@@ -567,8 +567,9 @@ class Cluster:
         for watcher in self.watchers:
             previous = None
             for tag, value, compacted in watcher.changes:
-                if value != self.count_at(tag):
-                    return f"{watcher.client_id} saw count {value} at {tag}, not {self.count_at(tag)}"
+                expected = self.count_at(tag)
+                if value != expected:
+                    return f"{watcher.client_id} saw count {value} at {tag}, not {expected}"
                 if previous is not None and not compacted and value - previous not in (0, 1):
                     return f"{watcher.client_id} went from {previous} to {value} unflagged"
                 previous = value
