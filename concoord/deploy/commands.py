@@ -205,29 +205,54 @@ def run_addnode(args):
 
 
 def _instance_secret(args):
-    """The secret for a new instance: --secret-file, else a new one saved as DOMAIN.secret."""
+    """The node secret for a new instance: --secret-file, else a new one saved as
+    DOMAIN.secret; its client credential is written beside it as DOMAIN.client.secret."""
     if args.secret_file:
-        return _use_secret(args.secret_file)
-    from concoord.security.secret import generate_secret
-    path = f"{args.domain}.secret"
+        secret = _use_secret(args.secret_file)
+    else:
+        from concoord.security.secret import generate_secret
+        path = f"{args.domain}.secret"
+        _write_private(path, generate_secret(), f"pass --secret-file {path} to use it again, "
+                       "or remove it")
+        print(f"node secret: {os.path.abspath(path)} (for nodes and addnode only)", flush=True)
+        secret = _use_secret(path)
+    _write_client_credential(f"{args.domain}.client.secret", secret)
+    return secret
+
+
+def _write_client_credential(path, secret):
+    """Clients get the client credential, never the node secret: with it they can call the
+    object but cannot act as a node (concoord.security.secret)."""
+    from concoord.security.secret import client_credential
+    credential = client_credential(secret).decode()
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read().strip() == credential:
+                return
+    _write_private(path, credential, "remove it (it is not this instance's client credential)")
+    print(f"client credential: {os.path.abspath(path)} (for clients: "
+          f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
+
+
+def _write_private(path, text, if_exists):
+    """Write ``text`` to a new file ``path`` readable by its owner only."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise DeployError(f"{path} exists: pass --secret-file {path} to use it again, or "
-                          "remove it") from None
-    secret = generate_secret()
+        raise DeployError(f"{path} exists: {if_exists}") from None
     with os.fdopen(descriptor, "w") as f:
-        f.write(secret + "\n")
-    print(f"secret: {os.path.abspath(path)} (clients and nodes need it: "
-          f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
-    return _use_secret(path)
+        f.write(text + "\n")
 
 
 def _use_secret(path):
-    """Read the secret (from ``path``, else the environment) and make this process use it."""
+    """Read the node secret (from ``path``, else the environment) and make this process use
+    it."""
     from concoord import security
     from concoord.security.secret import read_secret_file
     settings = security.current() if path is None else security.Security(read_secret_file(path))
+    if not settings.is_node_credential:
+        raise DeployError(f"{path or 'the environment'} holds a client credential: nodes need "
+                          "the node secret")
     security.configure(settings)
     return settings.secret
 

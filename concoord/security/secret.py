@@ -1,5 +1,15 @@
-"""The instance's shared secret: read from a file or the environment, or generated."""
+"""An instance's credentials: the node secret, and the client credential derived from it.
 
+Nodes hold the node secret (`concoord secret -o FILE`, --secret-file). Clients hold only the
+client credential, ``client:`` followed by HMAC-SHA256(node secret, CLIENT_LABEL) in hex
+(`concoord secret --client-from FILE`). A node can compute the client credential and so check
+clients; a client cannot invert the HMAC, so it can never prove the node secret: what a
+connection may do follows from which credential it proved (see handshake.py). A program given
+the node secret can still act as a client: it derives the client credential itself.
+"""
+
+import hashlib
+import hmac
 import os
 import secrets
 
@@ -8,6 +18,8 @@ from concoord.errors import ConcoordError
 ENV_SECRET = "CONCOORD_SECRET"
 ENV_SECRET_FILE = "CONCOORD_SECRET_FILE"
 MIN_LENGTH = 16     # bytes: shorter secrets can be guessed offline from one recorded handshake
+CLIENT_PREFIX = b"client:"
+CLIENT_LABEL = b"concoord client credential 1"
 
 
 class SecretError(ConcoordError):
@@ -43,6 +55,18 @@ def as_secret(value, where="secret"):
     if not isinstance(value, bytes):
         raise TypeError(f"{where} must be str or bytes, not {type(value).__name__}")
     return _checked(value.strip(), where)
+
+
+def is_client_credential(secret):
+    return secret.startswith(CLIENT_PREFIX)
+
+
+def client_credential(secret):
+    """The client credential that goes with ``secret`` (a node secret, or a client credential,
+    which is returned as it is)."""
+    if is_client_credential(secret):
+        return secret
+    return CLIENT_PREFIX + hmac.new(secret, CLIENT_LABEL, hashlib.sha256).hexdigest().encode()
 
 
 def _checked(secret, where):

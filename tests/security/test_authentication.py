@@ -98,7 +98,7 @@ def test_a_stranger_cannot_take_over_or_wedge_the_instance(secured):
             sock.sendall(encode_frame(message))
             reply = _closed_without_answer(sock)
         # All it ever gets is the challenge it could not answer, and a refusal.
-        assert reply.startswith(b"CCAUTH1\n") and reply.endswith(b"\x00"), reply
+        assert reply.startswith(b"CCAUTH2\n") and reply.endswith(b"\x00"), reply
     assert acceptor.status()["promised"][0] < MAX_INT
     _served(replica, 2)
 
