@@ -70,8 +70,9 @@ class CallEngine:
     __del__ stops this engine).
     """
 
-    def __init__(self, client_id, hosts, timeout, options, settings):
+    def __init__(self, client_id, hosts, timeout, options, settings, client_key):
         self._client_id = client_id
+        self._client_key = client_key   # sent as every request's src: it proves client_id
         self._security, self._role = settings, options["role"]
         self._hosts = hosts
         self._timeout = timeout
@@ -97,7 +98,7 @@ class CallEngine:
             return next(self._numbers)
 
     def submit(self, method, command):
-        frame = encode_frame(ClientRequest(src=self._client_id, command=command))
+        frame = encode_frame(ClientRequest(src=self._client_key, command=command))
         now = time.monotonic()
         call = _Call(method, command.number, frame,
                      float("inf") if self._timeout is None else now + self._timeout)

@@ -5,6 +5,10 @@ A client may only send requests and status probes, and never the commands that c
 in the instance; consensus messages from a client connection are an attack or a bug, and the
 connection is closed. Without a secret every peer is trusted alike (role None).
 
+A request's ``src`` is the key its client id was derived from (concoord.security.client_ids):
+a request whose id is not its key's is refused, so no client can act under another's id. The
+node then hands the protocol the request with src = client id (the key goes no further).
+
 Each client connection may also have only so many requests unanswered: a client that floods a
 node is disconnected, and the others are unaffected.
 """
@@ -13,12 +17,21 @@ import logging
 
 from concoord import security
 from concoord.protocol.replica_node import NODE_ONLY
+from concoord.security.client_ids import client_id_of
 from concoord.wire.messages import BLOCKED, ClientRequest, StatusRequest
+from concoord.wire.values import ExceptionValue, encode_value
 
 log = logging.getLogger("concoord.admission")
 
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
-ACCEPT, REFUSE, DISCONNECT = "accept", "refuse", "disconnect"
+ACCEPT, DISCONNECT = "accept", "disconnect"
+REFUSE, REFUSE_ID = "refuse", "refuse-id"      # answered with REFUSALS[verdict]
+REFUSALS = {
+    REFUSE: encode_value(ExceptionValue(
+        "PermissionError", ["only the instance's own nodes may change its membership"])),
+    REFUSE_ID: encode_value(ExceptionValue(
+        "PermissionError", ["the request's client id is not derived from its key"])),
+}
 
 
 class Admission:
@@ -29,7 +42,7 @@ class Admission:
         self._in_flight = {}     # connection -> {(client id, number) not yet answered}
 
     def check(self, conn, msg):
-        """ACCEPT, REFUSE (answer the request with an error) or DISCONNECT."""
+        """ACCEPT, DISCONNECT, or a key of REFUSALS (answer the request with that error)."""
         client = getattr(conn, "role", None) == security.CLIENT
         if client and not isinstance(msg, CLIENT_MESSAGES):
             log.warning("closing connection from %s: a client sent %s", conn.peer,
@@ -37,6 +50,9 @@ class Admission:
             return DISCONNECT
         if not isinstance(msg, ClientRequest):
             return ACCEPT
+        if client_id_of(msg.src) != msg.command.client_id:
+            log.warning("refused a request from %s: its client id is not its key's", conn.peer)
+            return REFUSE_ID
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE

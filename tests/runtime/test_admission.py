@@ -5,7 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from concoord import security
-from concoord.runtime.admission import ACCEPT, DISCONNECT, REFUSE, Admission
+from concoord.runtime.admission import ACCEPT, DISCONNECT, REFUSE, REFUSE_ID, Admission
+from concoord.security.client_ids import client_id_of
 from concoord.wire.messages import BLOCKED, OK, Accept, ClientReply, ClientRequest, StatusRequest
 from concoord.wire.types import Ballot, Batch, Command
 
@@ -19,8 +20,12 @@ def conn(role):
     return Connection(role=role, peer="127.0.0.1:5")
 
 
-def request(method, number=1):
-    return ClientRequest("c", Command("c", number, method, b"\x92\x90\x80"))
+KEY = "the-client-key"
+ID = client_id_of(KEY)
+
+
+def request(method, number=1, key=KEY, client_id=ID):
+    return ClientRequest(key, Command(client_id, number, method, b"\x92\x90\x80"))
 
 
 ACCEPT_MSG = Accept("n", Ballot(1, "n", 1), 1, Batch(0.0, ()), 1)
@@ -48,9 +53,17 @@ def test_in_flight_limit_counts_unanswered_distinct_requests():
     assert admission.check(client, request("m", 1)) == ACCEPT      # a resend is not a new call
     assert admission.check(client, request("m", 2)) == ACCEPT
     assert admission.check(client, request("m", 3)) == DISCONNECT
-    admission.answered(client, ClientReply("r", "c", 2, BLOCKED, b"", None))  # parked: waits
+    admission.answered(client, ClientReply("r", ID, 2, BLOCKED, b"", None))  # parked: waits
     assert admission.check(client, request("m", 3)) == DISCONNECT
-    admission.answered(client, ClientReply("r", "c", 2, OK, b"", None))
+    admission.answered(client, ClientReply("r", ID, 2, OK, b"", None))
     assert admission.check(client, request("m", 3)) == ACCEPT
     other = conn(security.CLIENT)                                 # others are unaffected
     assert admission.check(other, request("m", 9)) == ACCEPT
+
+
+def test_a_request_must_carry_the_key_of_its_client_id():
+    admission = Admission(10)
+    for role in (security.CLIENT, security.NODE, None):
+        assert admission.check(conn(role), request("m", key=ID)) == REFUSE_ID    # id as key
+        assert admission.check(conn(role), request("m", key="another-key")) == REFUSE_ID
+        assert admission.check(conn(role), request("m")) == ACCEPT
