@@ -9,7 +9,8 @@ stopped peer.
 
 When the process has a shared secret or TLS (concoord.security), every accepted connection
 completes that handshake, in its reader thread, before any of its messages is delivered; its
-``role`` then says whether the peer proved to be a node or a client.
+``role`` then says whether the peer proved to be a node or a client. Handshakes in progress
+have a deadline and caps of their own (handshakes.py), enforced by the accept thread.
 """
 
 import errno
@@ -20,6 +21,7 @@ import time
 
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
+from concoord.runtime.handshakes import PendingHandshakes
 from concoord.runtime.outbox import Outbox, send_claimed
 from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
 from concoord.runtime.read_loop import ReadLoop
@@ -35,6 +37,7 @@ MAX_CONNECTIONS = 1024        # accepted connections per node; more are closed a
 CONNECT_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 0.5
 JOIN_TIMEOUT = 0.5
+REAP_INTERVAL = 0.5           # how often the accept thread drops handshakes past their deadline
 _ACCEPT_RETRY = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
@@ -79,7 +82,9 @@ class InboundConnection:
             self._begin()
 
     def _start_secured(self):
-        if not self._secure():
+        secured = self._secure()
+        self._transport.handshakes.done(self)
+        if not secured or self.closed:      # failed, or dropped while it was in progress
             self.close()
             self._sock.close()
             return
@@ -340,6 +345,7 @@ class Transport:
         self._closed = False
         self._stopped = threading.Event()
         self._accept_thread = None
+        self.handshakes = PendingHandshakes()
 
     def __repr__(self):
         return f"<Transport {self._address}>"
@@ -396,10 +402,14 @@ class Transport:
         return link
 
     def _accept_loop(self):
+        self._listener.settimeout(REAP_INTERVAL)   # accepted sockets stay blocking (CPython)
         try:
             while not self._closed:
                 try:
                     sock, _ = self._listener.accept()
+                except socket.timeout:
+                    self._drop_handshakes(self.handshakes.expired(), "handshake deadline")
+                    continue
                 except OSError as exc:
                     if self._closed or not self._accept_failed(exc):
                         return
@@ -435,7 +445,17 @@ class Transport:
                                 conn.peer, self.max_connections)
                 return
             self._connections.add(conn)
+        if self.security.authenticates or self.security.server_tls is not None:
+            self._drop_handshakes(self.handshakes.add(conn), "too many handshakes")
         conn.start()
+
+    def _drop_handshakes(self, connections, reason):
+        """Close connections whose handshake took too long or was displaced by a newer one
+        (debug only: an attacker would otherwise fill the log)."""
+        for conn in connections:
+            log.debug("closing connection from %s before its handshake ended: %s", conn.peer,
+                      reason)
+            conn.close()
 
     def _deliver(self, conn, msg):
         try:

@@ -34,8 +34,8 @@ def _receive(sock, size, what):
     data = b""
     while len(data) < size:
         chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AuthenticationError(f"authentication failed: connection closed during {what}")
+        if not chunk:     # not a refusal (that is a verdict): the caller may try again
+            raise ConnectionResetError(f"connection closed during {what}")
         data += chunk
     return data
 

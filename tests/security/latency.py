@@ -17,10 +17,14 @@ MIN_CALLS = 10    # calls measured at least (a short attack is over before they 
 
 
 class LatencyProbe:
-    def __init__(self, address, secret, label, method="getvalue"):
+    def __init__(self, address, secret, label, method="getvalue", fresh=False):
+        """``fresh``: every call from a new proxy (a new connection and handshake), as a
+        client that arrives during the attack."""
         self.label = label
+        self._address, self._secret = address, secret
         self._proxy = ClientProxy(address, timeout=60, secret=secret)
         self._method = method
+        self._fresh = fresh
         self.latencies, self.errors = [], []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -44,11 +48,18 @@ class LatencyProbe:
         while not self._stop.wait(PAUSE):
             started = time.monotonic()
             try:
-                self._proxy._invoke(self._method)
+                self._call()
             except Exception as exc:   # reported and asserted on by the test
                 self.errors.append(repr(exc))
                 continue
             self.latencies.append(time.monotonic() - started)
+
+    def _call(self):
+        if not self._fresh:
+            return self._proxy._invoke(self._method)
+        with ClientProxy(self._address, timeout=60, secret=self._secret,
+                         session_lease=None) as proxy:
+            return proxy._invoke(self._method)
 
     def summary(self):
         if not self.latencies:
