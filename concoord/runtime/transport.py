@@ -22,7 +22,7 @@ import time
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
 from concoord.runtime.handshakes import PendingHandshakes
-from concoord.runtime.outbox import Outbox, send_claimed
+from concoord.runtime.outbox import Outbox, SharedBudget, send_claimed
 from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
 from concoord.runtime.read_loop import ReadLoop
 from concoord.wire.codec import MAX_FRAME, FrameReader, encode_frame
@@ -33,6 +33,8 @@ log = logging.getLogger("concoord.transport")
 # threshold is 128 KiB), measured at 16 us per recv against 2 us for 64 KiB.
 RECV_SIZE = 64 << 10
 OUTBOX_LIMIT = 64 << 20       # an inbound peer with more than this queued is a slow reader
+REPLY_BUDGET = 256 << 20      # queued on all inbound connections together; past it ...
+REPLY_BACKLOG = 1 << 20       # ... a peer with this much unread is a slow reader too
 MAX_CONNECTIONS = 1024        # accepted connections per node; more are closed at once
 CONNECT_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 0.5
@@ -54,7 +56,7 @@ class InboundConnection:
         self._sock = sock
         self._transport = transport
         self.peer = format_address(sock.getpeername())
-        self._outbox = Outbox(transport.outbox_limit)
+        self._outbox = Outbox(transport.outbox_limit, transport.reply_budget)
         self._close_lock = threading.Lock()
         self.closed = False
         self.role = None          # security.NODE or security.CLIENT once authenticated
@@ -105,13 +107,14 @@ class InboundConnection:
     def send_frame(self, frame):
         """Like send() for an already encoded frame (to encode a broadcast only once)."""
         if self._direct and self._outbox.claim_idle():
-            send_claimed(self._outbox, self._sock, frame)
-            return True
-        if self._outbox.put(frame):
+            if send_claimed(self._outbox, self._sock, frame):
+                return True
+        elif self._outbox.put(frame):
             return True
         if not self.closed:
-            log.warning("closing connection from %s: slow reader (over %d bytes queued)",
-                        self.peer, self._transport.outbox_limit)
+            log.warning("closing connection from %s: slow reader (over %d bytes queued, or "
+                        "over %d while the node holds %d bytes of unread replies)", self.peer,
+                        self._transport.outbox_limit, REPLY_BACKLOG, REPLY_BUDGET)
             self.close()
         return False
 
@@ -334,6 +337,7 @@ class Transport:
         self._on_read = on_read
         self.max_frame = max_frame
         self.outbox_limit = OUTBOX_LIMIT
+        self.reply_budget = SharedBudget(REPLY_BUDGET, REPLY_BACKLOG)
         self.security = settings or security.current()
         self.max_connections = max_connections
         self._address = format_address(listener_socket.getsockname())

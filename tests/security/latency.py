@@ -17,12 +17,13 @@ MIN_CALLS = 10    # calls measured at least (a short attack is over before they 
 
 
 class LatencyProbe:
-    def __init__(self, address, secret, label, method="getvalue", fresh=False):
+    def __init__(self, address, secret, label, method="getvalue", fresh=False,
+                 session_lease=5.0):
         """``fresh``: every call from a new proxy (a new connection and handshake), as a
         client that arrives during the attack."""
         self.label = label
         self._address, self._secret = address, secret
-        self._proxy = ClientProxy(address, timeout=60, secret=secret)
+        self._proxy = ClientProxy(address, timeout=60, secret=secret, session_lease=session_lease)
         self._method = method
         self._fresh = fresh
         self.latencies, self.errors = [], []

@@ -23,9 +23,16 @@ class RawClient:
         self.sock.settimeout(timeout)
         self.frames = FrameReader()
 
-    def call(self, client_id, number, method, args=NO_ARGUMENTS, key=None):
+    def send(self, client_id, number, method, args=NO_ARGUMENTS, key=None):
         command = Command(client_id, number, method, args)
         self.sock.sendall(encode_frame(ClientRequest(key or client_id, command)))
+
+    def send_as(self, key, number, method, args=NO_ARGUMENTS):
+        """Send a call under the id ``key`` proves, without waiting for its reply."""
+        self.send(client_id_of(key), number, method, args, key=key)
+
+    def call(self, client_id, number, method, args=NO_ARGUMENTS, key=None):
+        self.send(client_id, number, method, args, key)
         while True:
             data = self.sock.recv(65536)
             if not data:
