@@ -82,7 +82,22 @@ def respond(sock, secret, role):
         raise AuthenticationError("authentication failed: the node does not know the secret")
 
 
+PREFIX = 4
+
+
 def is_challenge(data):
     """True if ``data``, the first bytes a node sent, start a challenge: the node wants a secret.
     (Four bytes suffice: as a frame's length prefix they exceed any frame a node would send.)"""
-    return data[:4] == MAGIC[:4]
+    return data[:PREFIX] == MAGIC[:PREFIX]
+
+
+def first_bytes(sock, data):
+    """``data``, the first bytes read from a node, completed to the PREFIX bytes is_challenge
+    needs (fewer only if the node closed): a challenge split across reads must still read as
+    "authentication failed", not as the length of an impossible frame."""
+    while len(data) < PREFIX:
+        more = sock.recv(PREFIX - len(data))
+        if not more:
+            break
+        data += more
+    return data

@@ -32,11 +32,20 @@ def generate_secret():
 
 
 def read_secret_file(path):
+    """The secret in ``path``; refused, as ssh refuses a private key, if others may read it."""
     try:
         with open(path, "rb") as f:
+            _check_private(path, os.fstat(f.fileno()).st_mode)
             return _checked(f.read().strip(), f"secret file {path}")
     except OSError as exc:
         raise SecretError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+
+
+def _check_private(path, mode):
+    if mode & 0o077:
+        raise SecretError(f"secret file {path} is accessible by others (mode "
+                          f"{mode & 0o777:03o}): it must be readable by its owner only "
+                          f"(chmod 600 {path})")
 
 
 def secret_from_environment(environ=os.environ):
