@@ -9,8 +9,9 @@ A request's ``src`` is the key its client id was derived from (concoord.security
 a request whose id is not its key's is refused, so no client can act under another's id. The
 node then hands the protocol the request with src = client id (the key goes no further).
 
-Each client connection may also have only so many requests unanswered: a client that floods a
-node is disconnected, and the others are unaffected.
+Each client connection may also have only so many requests unanswered, and use only so many
+client ids (a proxy uses one; every new id costs replicated state on every replica): a client
+that floods a node is disconnected, and the others are unaffected.
 """
 
 import logging
@@ -24,6 +25,7 @@ from concoord.wire.values import ExceptionValue, encode_value
 log = logging.getLogger("concoord.admission")
 
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
+MAX_IDS_PER_CONNECTION = 16
 ACCEPT, DISCONNECT = "accept", "disconnect"
 REFUSE, REFUSE_ID = "refuse", "refuse-id"      # answered with REFUSALS[verdict]
 REFUSALS = {
@@ -40,6 +42,7 @@ class Admission:
     def __init__(self, max_in_flight):
         self.max_in_flight = max_in_flight
         self._in_flight = {}     # connection -> {(client id, number) not yet answered}
+        self._ids = {}           # connection -> the client ids it has used
 
     def check(self, conn, msg):
         """ACCEPT, DISCONNECT, or a key of REFUSALS (answer the request with that error)."""
@@ -53,6 +56,13 @@ class Admission:
         if client_id_of(msg.src) != msg.command.client_id:
             log.warning("refused a request from %s: its client id is not its key's", conn.peer)
             return REFUSE_ID
+        ids = self._ids.setdefault(conn, set())
+        if msg.command.client_id not in ids:
+            if len(ids) >= MAX_IDS_PER_CONNECTION:
+                log.warning("closing connection from %s: over %d client ids", conn.peer,
+                            MAX_IDS_PER_CONNECTION)
+                return DISCONNECT
+            ids.add(msg.command.client_id)
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE
@@ -74,3 +84,4 @@ class Admission:
 
     def forget(self, conn):
         self._in_flight.pop(conn, None)
+        self._ids.pop(conn, None)

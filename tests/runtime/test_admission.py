@@ -5,7 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from concoord import security
-from concoord.runtime.admission import ACCEPT, DISCONNECT, REFUSE, REFUSE_ID, Admission
+from concoord.runtime.admission import (ACCEPT, DISCONNECT, MAX_IDS_PER_CONNECTION, REFUSE,
+                                       REFUSE_ID, Admission)
 from concoord.security.client_ids import client_id_of
 from concoord.wire.messages import BLOCKED, OK, Accept, ClientReply, ClientRequest, StatusRequest
 from concoord.wire.types import Ballot, Batch, Command
@@ -67,3 +68,15 @@ def test_a_request_must_carry_the_key_of_its_client_id():
         assert admission.check(conn(role), request("m", key=ID)) == REFUSE_ID    # id as key
         assert admission.check(conn(role), request("m", key="another-key")) == REFUSE_ID
         assert admission.check(conn(role), request("m")) == ACCEPT
+
+
+def test_a_connection_may_use_only_so_many_client_ids():
+    admission, client = Admission(10**6), conn(security.CLIENT)
+    keys = [f"key-{i}" for i in range(MAX_IDS_PER_CONNECTION + 1)]
+    for key in keys[:-1]:
+        assert admission.check(client, request("m", key=key, client_id=client_id_of(key))) == ACCEPT
+    assert admission.check(client, request("m", 2, key=keys[0], client_id=client_id_of(keys[0]))) == ACCEPT
+    last = keys[-1]
+    assert admission.check(client, request("m", key=last, client_id=client_id_of(last))) == DISCONNECT
+    assert admission.check(conn(security.CLIENT), request("m", key=last,
+                                                          client_id=client_id_of(last))) == ACCEPT
