@@ -409,10 +409,11 @@ class Transport:
         self._listener.settimeout(REAP_INTERVAL)   # accepted sockets stay blocking (CPython)
         try:
             while not self._closed:
+                # Also between accepts: a flood of new connections must not postpone it.
+                self._drop_handshakes(self.handshakes.expired(), "handshake deadline")
                 try:
                     sock, _ = self._listener.accept()
                 except socket.timeout:
-                    self._drop_handshakes(self.handshakes.expired(), "handshake deadline")
                     continue
                 except OSError as exc:
                     if self._closed or not self._accept_failed(exc):
