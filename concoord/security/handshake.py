@@ -66,6 +66,10 @@ def respond(sock, secret, role):
     ``secret``, and check the server's proof."""
     greeting = _receive(sock, len(MAGIC) + NONCE, "the challenge")
     if not greeting.startswith(MAGIC):
+        if greeting.startswith(MAGIC[:6]):     # "CCAUTH" and another version
+            raise AuthenticationError("authentication failed: the node speaks another version "
+                                      f"of the handshake ({greeting[:7].decode(errors='replace')}"
+                                      f", we speak {MAGIC[:7].decode()}): upgrade one side")
         raise AuthenticationError("authentication failed: the node did not ask for a secret "
                                   "(is it running without one?)")
     server_nonce = greeting[len(MAGIC):]

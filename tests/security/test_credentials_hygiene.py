@@ -55,3 +55,22 @@ def test_a_challenge_split_across_reads_still_means_authentication_failed():
         with pytest.raises(AuthenticationError, match="authentication failed"):
             proxy._invoke("getvalue")
     listener.close()
+
+
+def test_a_node_of_another_handshake_version_is_named_as_such():
+    from concoord.security import handshake
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def old_node():
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"CCAUTH1\n" + bytes(32))
+            try:
+                conn.recv(1024)
+            except OSError:
+                pass
+    threading.Thread(target=old_node, daemon=True).start()
+    with socket.create_connection(listener.getsockname(), timeout=10) as sock:
+        with pytest.raises(AuthenticationError, match="another version of the handshake"):
+            handshake.respond(sock, SECRET.encode(), "client")
+    listener.close()
