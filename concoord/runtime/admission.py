@@ -9,6 +9,11 @@ A request's ``src`` is the key its client id was derived from (concoord.security
 a request whose id is not its key's is refused, so no client can act under another's id. The
 node then hands the protocol the request with src = client id (the key goes no further).
 
+A request whose arguments are over CHECKED_ARGS bytes is decoded here once, and refused if they
+are malformed (hash-collision bombs, oversized integers: concoord.wire.values): the leader never
+proposes it, so no replica decodes it from the log, now or on replay. (Smaller arguments cannot
+hold enough colliding items to matter and are not worth a second decode.)
+
 Each client connection may also have only so many requests unanswered, and use only so many
 client ids (a proxy uses one; every new id costs replicated state on every replica): a client
 that floods a node is disconnected, and the others are unaffected.
@@ -19,21 +24,30 @@ import logging
 from concoord import security
 from concoord.protocol.replica_node import NODE_ONLY
 from concoord.security.client_ids import client_id_of
+from concoord.errors import WireError
 from concoord.wire.messages import BLOCKED, ClientRequest, StatusRequest
-from concoord.wire.values import ExceptionValue, encode_value
+from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 log = logging.getLogger("concoord.admission")
 
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
 MAX_IDS_PER_CONNECTION = 16
+CHECKED_ARGS = 1024      # bytes: larger call arguments are decoded before they are admitted
 ACCEPT, DISCONNECT = "accept", "disconnect"
-REFUSE, REFUSE_ID = "refuse", "refuse-id"      # answered with REFUSALS[verdict]
-REFUSALS = {
-    REFUSE: encode_value(ExceptionValue(
-        "PermissionError", ["only the instance's own nodes may change its membership"])),
-    REFUSE_ID: encode_value(ExceptionValue(
-        "PermissionError", ["the request's client id is not derived from its key"])),
-}
+
+
+class Refused:
+    """The verdict for a request answered with an error, without running: ``value`` is the
+    encoded exception."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, type_name, message):
+        self.value = encode_value(ExceptionValue(type_name, [message]))
+
+
+REFUSE = Refused("PermissionError", "only the instance's own nodes may change its membership")
+REFUSE_ID = Refused("PermissionError", "the request's client id is not derived from its key")
 
 
 class Admission:
@@ -45,7 +59,7 @@ class Admission:
         self._ids = {}           # connection -> the client ids it has used
 
     def check(self, conn, msg):
-        """ACCEPT, DISCONNECT, or a key of REFUSALS (answer the request with that error)."""
+        """ACCEPT, DISCONNECT, or a Refused (answer the request with its error)."""
         client = getattr(conn, "role", None) == security.CLIENT
         if client and not isinstance(msg, CLIENT_MESSAGES):
             log.warning("closing connection from %s: a client sent %s", conn.peer,
@@ -66,6 +80,12 @@ class Admission:
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE
+        if len(msg.command.args) > CHECKED_ARGS:
+            try:
+                decode_call_arguments(msg.command.args)
+            except WireError as exc:
+                log.debug("refused %s from %s: %s", msg.command.method, conn.peer, exc)
+                return Refused("TypeError", f"malformed arguments: {exc}")
         waiting = self._in_flight.setdefault(conn, set())
         key = (msg.command.client_id, msg.command.number)
         if key not in waiting and len(waiting) >= self.max_in_flight:

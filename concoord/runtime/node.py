@@ -15,7 +15,7 @@ import threading
 import time
 
 from concoord.protocol.effects import Effects
-from concoord.runtime.admission import ACCEPT, DISCONNECT, REFUSALS, Admission
+from concoord.runtime.admission import ACCEPT, DISCONNECT, Admission, Refused
 from concoord.wire.codec import encode_frame
 from concoord.wire.messages import REJECTED, ClientReply, ClientRequest, StatusReply, StatusRequest
 
@@ -145,10 +145,10 @@ class NodeRunner:
         verdict = self.admission.check(conn, msg)
         if verdict == DISCONNECT:
             conn.close()
-        elif verdict in REFUSALS:
+        elif isinstance(verdict, Refused):
             command = msg.command
             conn.send(ClientReply(self.node_id, command.client_id, command.number, REJECTED,
-                                  REFUSALS[verdict], None))
+                                  verdict.value, None))
         return verdict == ACCEPT
 
     def _forget(self, conn):

@@ -80,3 +80,18 @@ def test_a_connection_may_use_only_so_many_client_ids():
     assert admission.check(client, request("m", key=last, client_id=client_id_of(last))) == DISCONNECT
     assert admission.check(conn(security.CLIENT), request("m", key=last,
                                                           client_id=client_id_of(last))) == ACCEPT
+
+
+def test_large_malformed_arguments_are_refused_before_they_are_proposed():
+    import msgpack
+    from concoord.runtime.admission import Refused
+    from concoord.wire.values import EXT_SET, encode_value
+    colliding = [k * (2**61 - 1) + 7 for k in range(1, 200)]
+    bomb = msgpack.packb([[msgpack.ExtType(EXT_SET, encode_value(colliding))], {}])
+    admission = Admission(10)
+    verdict = admission.check(conn(security.CLIENT),
+                              ClientRequest(KEY, Command(ID, 1, "m", bomb)))
+    assert isinstance(verdict, Refused) and b"collide" in verdict.value
+    fine = encode_value([[list(range(1000))], {}])
+    assert admission.check(conn(security.CLIENT), ClientRequest(KEY, Command(ID, 2, "m", fine))) \
+        == ACCEPT
