@@ -181,10 +181,15 @@ def build_parser():
     add_security_flags(status)
     status.set_defaults(run=run_status)
 
-    secret = commands.add_parser("secret", help="make a new shared secret for an instance",
-                                 description="Print a new random shared secret, or write it to "
-                                 "FILE (readable by its owner only) for --secret-file.")
+    secret = commands.add_parser("secret", help="make a new node secret for an instance, or "
+                                 "derive its client credential",
+                                 description="Print a new random node secret, or write it to "
+                                 "FILE (readable by its owner only) for the nodes' --secret-file. "
+                                 "With --client-from, the client credential of that node secret "
+                                 "instead: clients use it; it cannot authenticate as a node.")
     secret.add_argument("-o", "--output", metavar="FILE", help="write the secret to FILE")
+    secret.add_argument("--client-from", metavar="NODE_SECRET_FILE",
+                        help="derive the client credential of this node secret")
     secret.set_defaults(run=run_secret)
 
     for package_commands in (dns_commands, deploy_commands, bench_commands, ops_commands):
@@ -278,15 +283,19 @@ def _limits(args):
 
 
 def run_secret(args):
-    from concoord.security.secret import generate_secret
-    secret = generate_secret()
+    from concoord.security.secret import client_credential, generate_secret, read_secret_file
+    if args.client_from:
+        secret, what = client_credential(read_secret_file(args.client_from)).decode(), \
+            "the client credential"
+    else:
+        secret, what = generate_secret(), "a new node secret"
     if not args.output:
         print(secret)
         return 0
     descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as f:
         f.write(secret + "\n")
-    print(f"wrote a new secret to {args.output}")
+    print(f"wrote {what} to {args.output}")
     return 0
 
 

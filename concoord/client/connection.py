@@ -8,7 +8,7 @@ import time
 
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
-from concoord.security.handshake import is_challenge
+from concoord.security.handshake import first_bytes, is_challenge
 from concoord.wire.addresses import set_nodelay, shutdown_quietly, split_address
 from concoord.wire.codec import FrameReader
 
@@ -112,6 +112,8 @@ class ReplicaConnection:
                 data = self._sock.recv(RECV_SIZE)
                 if not data:
                     break
+                if first:
+                    data = first_bytes(self._sock, data)
                 if first and is_challenge(data):
                     reason = AuthenticationError(
                         f"authentication failed: {self.address} requires the instance's secret "

@@ -76,8 +76,9 @@ class CallEngine:
     __del__ stops this engine).
     """
 
-    def __init__(self, client_id, hosts, timeout, options, settings):
+    def __init__(self, client_id, hosts, timeout, options, settings, client_key):
         self._client_id = client_id
+        self._client_key = client_key   # sent as every request's src: it proves client_id
         self._security, self._role = settings, options["role"]
         self._hosts = hosts
         self._timeout = timeout
@@ -102,10 +103,14 @@ class CallEngine:
         with self._number_lock:
             return next(self._numbers)
 
+    def request_frame(self, command):
+        """The frame of a request: its src is this client's key, which proves its id."""
+        return encode_frame(ClientRequest(src=self._client_key, command=command))
+
     def submit(self, method, command, watch=None):
         """Send a call; its future settles with the reply. ``watch``: (on_notify, refresh) for
         a standing @watch, which never settles until cancelled (see concoord.client.watch)."""
-        frame = encode_frame(ClientRequest(src=self._client_id, command=command))
+        frame = self.request_frame(command)
         now = time.monotonic()
         call = _Call(method, command.number, frame,
                      float("inf") if self._timeout is None or watch else now + self._timeout)
@@ -149,7 +154,7 @@ class CallEngine:
         if call is not None:
             _settle(call.future, None, None)
         if conn is not None:
-            conn.send(encode_frame(ClientRequest(src=self._client_id, command=command)))
+            conn.send(self.request_frame(command))
 
     def close(self, join=True):
         with self._wake:

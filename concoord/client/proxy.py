@@ -7,13 +7,13 @@ exactly once each, through redirects, failures and retries.
 import contextlib
 import itertools
 import logging
-import secrets
 import threading
 
 from concoord import security
 from concoord.client.connection import HostList, parse_bootstrap, srv_resolver
 from concoord.client.engine import CallEngine
 from concoord.client.session import DEFAULT_LEASE, SessionKeeper
+from concoord.security.client_ids import client_id_of, new_client_key
 from concoord.security.secret import as_secret
 from concoord.wire.types import Command
 from concoord.wire.values import encode_call_arguments
@@ -61,11 +61,12 @@ class ClientProxy:
         if unknown:
             raise TypeError(f"unknown ClientProxy option(s): {', '.join(sorted(unknown))}")
         options = {**DEFAULT_OPTIONS, **options}
-        self._client_id = secrets.token_hex(8)
+        key = new_client_key()     # proves our id to the instance (security.client_ids)
+        self._client_id = client_id_of(key)
         resolver = options["resolver"] or srv_resolver(options["nameserver"])
         hosts = HostList(parse_bootstrap(bootstrap), resolver)
         self._engine = CallEngine(self._client_id, hosts, timeout, options,
-                                  _security_settings(options))
+                                  _security_settings(options), key)
         self._timeout = timeout
         self._batch = threading.local()     # per thread: futures of an open batch()
         self._threads = threading.local()   # per thread: its number, sent with its calls

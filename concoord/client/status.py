@@ -5,7 +5,7 @@ import socket
 
 from concoord import security
 from concoord.errors import AuthenticationError, ConnectionError, WireError
-from concoord.security.handshake import is_challenge
+from concoord.security.handshake import first_bytes, is_challenge
 from concoord.wire.addresses import split_address
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import StatusReply, StatusRequest
@@ -53,6 +53,8 @@ def _read_status(sock):
         data = sock.recv(65536)
         if not data:
             raise ConnectionError("the node closed the connection without answering")
+        if first:
+            data = first_bytes(sock, data)
         if first and is_challenge(data):
             raise AuthenticationError("authentication failed: the node requires the instance's "
                                       "secret (--secret-file or CONCOORD_SECRET)")

@@ -18,8 +18,7 @@ from typing import Any, NamedTuple
 
 from concoord.client.engine import _outcome
 from concoord.errors import WireError
-from concoord.wire.codec import encode_frame
-from concoord.wire.messages import ClientReply, ClientRequest
+from concoord.wire.messages import ClientReply
 from concoord.wire.types import Command
 from concoord.wire.values import decode_value, encode_call_arguments
 
@@ -62,7 +61,7 @@ class Watch:
                        self._thread)
 
     def _frame(self):
-        return encode_frame(ClientRequest(src=self._proxy.client_id, command=self._command()))
+        return self._engine.request_frame(self._command())
 
     def _notified(self, encoded):
         try:

@@ -202,7 +202,7 @@ def _deploying(run):
 
 @_deploying
 def run_initialize(args):
-    from concoord.deploy.initialize import initialize
+    from concoord.deploy.initialize import client_credential_path, initialize
     settings = _settings(args, hosts_file=args.hosts)
     counts = (args.replicas, args.acceptors, args.nameservers)
     secret = new_secret_file = None
@@ -211,6 +211,8 @@ def run_initialize(args):
     elif not args.no_secret:
         new_secret_file = _new_instance_secret(args.domain)
         secret = _use_secret(new_secret_file)
+    if secret is not None:
+        _write_client_credential(client_credential_path(args.domain), secret)
     initialize(settings, args.domain, args.objectfile, args.classname, counts, secret=secret,
                new_secret_file=new_secret_file)
 
@@ -224,29 +226,50 @@ def run_addnode(args):
 
 
 def _new_instance_secret(domain):
-    """A new secret for a new instance, saved as DOMAIN.secret here; its path. An existing
-    file is never overwritten: it may be the secret of a running instance (a failed
-    initialize removes the one it made, see initialize())."""
+    """A new node secret for a new instance, saved as DOMAIN.secret here; its path. An
+    existing file is never overwritten: it may be the secret of a running instance (a failed
+    initialize removes the one it made, and its client credential, see initialize())."""
     from concoord.security.secret import generate_secret
     path = f"{domain}.secret"
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise DeployError(f"{path} exists: pass --secret-file {path} to use it again, or "
-                          "remove it") from None
-    secret = generate_secret()
-    with os.fdopen(descriptor, "w") as f:
-        f.write(secret + "\n")
-    print(f"secret: {os.path.abspath(path)} (clients and nodes need it: "
-          f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
+    _write_private(path, generate_secret(), f"pass --secret-file {path} to use it again, or "
+                   "remove it")
+    print(f"node secret: {os.path.abspath(path)} (for nodes and addnode only)", flush=True)
     return path
 
 
+def _write_client_credential(path, secret):
+    """Clients get the client credential, never the node secret: with it they can call the
+    object but cannot act as a node (concoord.security.secret)."""
+    from concoord.security.secret import client_credential
+    credential = client_credential(secret).decode()
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read().strip() == credential:
+                return
+    _write_private(path, credential, "remove it (it is not this instance's client credential)")
+    print(f"client credential: {os.path.abspath(path)} (for clients: "
+          f"CONCOORD_SECRET_FILE={os.path.abspath(path)})", flush=True)
+
+
+def _write_private(path, text, if_exists):
+    """Write ``text`` to a new file ``path`` readable by its owner only."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise DeployError(f"{path} exists: {if_exists}") from None
+    with os.fdopen(descriptor, "w") as f:
+        f.write(text + "\n")
+
+
 def _use_secret(path):
-    """Read the secret (from ``path``, else the environment) and make this process use it."""
+    """Read the node secret (from ``path``, else the environment) and make this process use
+    it."""
     from concoord import security
     from concoord.security.secret import read_secret_file
     settings = security.current() if path is None else security.Security(read_secret_file(path))
+    if not settings.is_node_credential:
+        raise DeployError(f"{path or 'the environment'} holds a client credential: nodes need "
+                          "the node secret")
     security.configure(settings)
     return settings.secret
 

@@ -102,15 +102,25 @@ def initialize(settings, domain, object_file, class_name, counts, out=say, secre
     return boot
 
 
+def client_credential_path(domain):
+    """Where initialize writes the client credential of DOMAIN's node secret."""
+    return f"{domain}.client.secret"
+
+
 def _forget_new_secret(path, left_running, out):
+    """A failed run removes the node secret it made (and the client credential derived from
+    it), so that the same command can be run again, unless nodes it could not stop use it."""
     if left_running:
         out(f"kept {path}: nodes this run could not stop use it (pass --secret-file {path} "
             f"to run again with it)")
         return
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
+    domain = os.path.basename(path)[:-len(".secret")] if path.endswith(".secret") else None
+    for made in [path] + ([os.path.join(os.path.dirname(path), client_credential_path(domain))]
+                          if domain else []):
+        try:
+            os.remove(made)
+        except FileNotFoundError:
+            pass
     out(f"removed {path}: no node runs with it (once the problem is fixed, run the same "
         f"command again)")
 

@@ -4,7 +4,8 @@ No sockets here, so every rule of an authoritative server can be tested directly
 AA on every answer from the zone; NXDOMAIN with the SOA for names the zone does not have;
 NOERROR with the SOA and no answer for a name without the asked type; REFUSED outside the zone
 (we are nobody's recursive resolver); FORMERR for what does not parse; TC when a UDP answer does
-not fit the client's buffer, so that it asks again over TCP.
+not fit the client's buffer, so that it asks again over TCP; and for ANY, one RRset only
+(RFC 8482): a full answer would make a small spoofed query a large reflected reply.
 """
 
 import dns.exception
@@ -84,7 +85,7 @@ def _fill(zone, question, response):
         _add_soa(zone, response)
         return
     if question.rdtype == dns.rdatatype.ANY:
-        found = list(node.values())
+        found = _minimal_any(node)
     else:
         found = [node[question.rdtype]] if question.rdtype in node else []
     if not found:
@@ -93,6 +94,15 @@ def _fill(zone, question, response):
     for rrset in found:
         response.answer.append(_owned_by(rrset, question.name))
         _add_glue(zone, rrset, response)
+
+
+def _minimal_any(node):
+    """RFC 8482: answer ANY with one RRset of the name, the A records if it has them (what
+    ANY is mostly used for), else its smallest."""
+    if dns.rdatatype.A in node:
+        return [node[dns.rdatatype.A]]
+    rrsets = sorted(node.values(), key=lambda rrset: (len(rrset), rrset.rdtype))
+    return rrsets[:1]
 
 
 def _owned_by(rrset, qname):

@@ -10,6 +10,11 @@ from concoord.wire.messages import Accept, Accepted, Heartbeat, HeartbeatReply, 
 from concoord.wire.types import ZERO_BALLOT, PValue
 
 MAX_LEASE = 2.0   # seconds: the longest read lease an acceptor grants
+# Leaders raise rounds one election at a time, so a round this far above the promised one is
+# forged (or a bug): refused, so no message can drive ballots to the top of their range and
+# leave no higher ballot for a real leader (rounds are 63-bit on the wire). A fresh acceptor
+# (round 0) still follows any leader of fewer than 2**32 elections.
+MAX_ROUND_STEP = 2**32
 
 # Persisted records: ("promise", ballot) | ("accept", pvalue) | ("gc", slot).
 
@@ -37,6 +42,8 @@ class Acceptor:
             self._forget_below(value)
 
     def handle(self, msg, now):
+        if isinstance(msg, (Prepare, Accept)) and not self._plausible(msg.ballot):
+            return Effects()
         if isinstance(msg, Prepare):
             return self._on_prepare(msg, now)
         if isinstance(msg, Accept):
@@ -47,6 +54,9 @@ class Acceptor:
 
     def tick(self, now):
         return Effects()
+
+    def _plausible(self, ballot):
+        return ballot.round <= self.promised.round + MAX_ROUND_STEP
 
     def _promise(self, ballot, effects):
         assert ballot >= self.promised, "an acceptor's promised ballot never goes down"

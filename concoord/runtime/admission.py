@@ -5,20 +5,49 @@ A client may only send requests and status probes, and never the commands that c
 in the instance; consensus messages from a client connection are an attack or a bug, and the
 connection is closed. Without a secret every peer is trusted alike (role None).
 
-Each client connection may also have only so many requests unanswered: a client that floods a
-node is disconnected, and the others are unaffected.
+A request's ``src`` is the key its client id was derived from (concoord.security.client_ids):
+a request whose id is not its key's is refused, so no client can act under another's id. The
+node then hands the protocol the request with src = client id (the key goes no further).
+
+A request whose arguments are over CHECKED_ARGS bytes is decoded here once, and refused if they
+are malformed (hash-collision bombs, oversized integers: concoord.wire.values): the leader never
+proposes it, so no replica decodes it from the log, now or on replay. (Smaller arguments cannot
+hold enough colliding items to matter and are not worth a second decode.)
+
+Each client connection may also have only so many requests unanswered, and use only so many
+client ids (a proxy uses one; every new id costs replicated state on every replica): a client
+that floods a node is disconnected, and the others are unaffected.
 """
 
 import logging
 
 from concoord import security
 from concoord.protocol.replica_node import NODE_ONLY
+from concoord.security.client_ids import client_id_of
+from concoord.errors import WireError
 from concoord.wire.messages import BLOCKED, ClientRequest, StatusRequest
+from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 log = logging.getLogger("concoord.admission")
 
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
-ACCEPT, REFUSE, DISCONNECT = "accept", "refuse", "disconnect"
+MAX_IDS_PER_CONNECTION = 16
+CHECKED_ARGS = 1024      # bytes: larger call arguments are decoded before they are admitted
+ACCEPT, DISCONNECT = "accept", "disconnect"
+
+
+class Refused:
+    """The verdict for a request answered with an error, without running: ``value`` is the
+    encoded exception."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, type_name, message):
+        self.value = encode_value(ExceptionValue(type_name, [message]))
+
+
+REFUSE = Refused("PermissionError", "only the instance's own nodes may change its membership")
+REFUSE_ID = Refused("PermissionError", "the request's client id is not derived from its key")
 
 
 class Admission:
@@ -27,9 +56,10 @@ class Admission:
     def __init__(self, max_in_flight):
         self.max_in_flight = max_in_flight
         self._in_flight = {}     # connection -> {(client id, number) not yet answered}
+        self._ids = {}           # connection -> the client ids it has used
 
     def check(self, conn, msg):
-        """ACCEPT, REFUSE (answer the request with an error) or DISCONNECT."""
+        """ACCEPT, DISCONNECT, or a Refused (answer the request with its error)."""
         client = getattr(conn, "role", None) == security.CLIENT
         if client and not isinstance(msg, CLIENT_MESSAGES):
             log.warning("closing connection from %s: a client sent %s", conn.peer,
@@ -37,9 +67,25 @@ class Admission:
             return DISCONNECT
         if not isinstance(msg, ClientRequest):
             return ACCEPT
+        if client_id_of(msg.src) != msg.command.client_id:
+            log.warning("refused a request from %s: its client id is not its key's", conn.peer)
+            return REFUSE_ID
+        ids = self._ids.setdefault(conn, set())
+        if msg.command.client_id not in ids:
+            if len(ids) >= MAX_IDS_PER_CONNECTION:
+                log.warning("closing connection from %s: over %d client ids", conn.peer,
+                            MAX_IDS_PER_CONNECTION)
+                return DISCONNECT
+            ids.add(msg.command.client_id)
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE
+        if len(msg.command.args) > CHECKED_ARGS:
+            try:
+                decode_call_arguments(msg.command.args)
+            except WireError as exc:
+                log.debug("refused %s from %s: %s", msg.command.method, conn.peer, exc)
+                return Refused("TypeError", f"malformed arguments: {exc}")
         waiting = self._in_flight.setdefault(conn, set())
         key = (msg.command.client_id, msg.command.number)
         if key not in waiting and len(waiting) >= self.max_in_flight:
@@ -58,3 +104,4 @@ class Admission:
 
     def forget(self, conn):
         self._in_flight.pop(conn, None)
+        self._ids.pop(conn, None)

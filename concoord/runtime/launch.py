@@ -10,6 +10,7 @@ import time
 from typing import NamedTuple
 
 from concoord import security
+from concoord.security.secret import SecretError
 from concoord.client.proxy import ClientProxy
 from concoord.client.status import replica_status
 from concoord.errors import ConcoordError, ConnectionError
@@ -39,6 +40,10 @@ class Limits(NamedTuple):
 
 
 def _listen(addr, port):
+    if not security.current().is_node_credential:
+        raise SecretError("this is a client credential: a node needs the instance's node "
+                          "secret (`concoord secret -o FILE`; the client credential is derived "
+                          "from it with `concoord secret --client-from FILE`)")
     listener = bind_listener(addr, port)
     node_id = f"{addr}:{listener.getsockname()[1]}"
     return listener, node_id

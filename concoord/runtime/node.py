@@ -15,16 +15,13 @@ import threading
 import time
 
 from concoord.protocol.effects import Effects
-from concoord.runtime.admission import DISCONNECT, REFUSE, Admission
+from concoord.runtime.admission import ACCEPT, DISCONNECT, Admission, Refused
 from concoord.wire.codec import encode_frame
 from concoord.wire.messages import REJECTED, ClientReply, ClientRequest, StatusReply, StatusRequest
-from concoord.wire.values import ExceptionValue, encode_value
 
 TICK_INTERVAL = 0.005
 MAX_DRAIN = 4096     # messages handled between two looks at the clock
 MAX_IN_FLIGHT = 10000
-NODES_ONLY = encode_value(ExceptionValue(
-    "PermissionError", ["only the instance's own nodes may change its membership"]))
 
 log = logging.getLogger("concoord.node")
 
@@ -165,6 +162,8 @@ class NodeRunner:
                 conn.send(StatusReply(self.node_id, self.node.status()))
             else:
                 if isinstance(msg, ClientRequest):
+                    # Proven by admission: from here on the client is its id.
+                    msg = ClientRequest(msg.command.client_id, msg.command)
                     self.clients[msg.command.client_id] = conn
                     if self.observer is not None:
                         self.observer.request(self.node, msg.command, time.monotonic())
@@ -182,11 +181,11 @@ class NodeRunner:
         verdict = self.admission.check(conn, msg)
         if verdict == DISCONNECT:
             conn.close()
-        elif verdict == REFUSE:
+        elif isinstance(verdict, Refused):
             command = msg.command
             conn.send(ClientReply(self.node_id, command.client_id, command.number, REJECTED,
-                                  NODES_ONLY, None))
-        return verdict not in (DISCONNECT, REFUSE)
+                                  verdict.value, None))
+        return verdict == ACCEPT
 
     def _forget(self, conn):
         self.admission.forget(conn)

@@ -9,7 +9,8 @@ stopped peer.
 
 When the process has a shared secret or TLS (concoord.security), every accepted connection
 completes that handshake, in its reader thread, before any of its messages is delivered; its
-``role`` then says whether the peer proved to be a node or a client.
+``role`` then says whether the peer proved to be a node or a client. Handshakes in progress
+have a deadline and caps of their own (handshakes.py), enforced by the accept thread.
 """
 
 import errno
@@ -20,7 +21,8 @@ import time
 
 from concoord import security
 from concoord.errors import AuthenticationError, WireError
-from concoord.runtime.outbox import Outbox, send_claimed
+from concoord.runtime.handshakes import PendingHandshakes
+from concoord.runtime.outbox import Outbox, SharedBudget, send_claimed
 from concoord.runtime.ports import format_address, set_nodelay, shutdown_quietly, split_address
 from concoord.runtime.read_loop import ReadLoop
 from concoord.wire.codec import MAX_FRAME, FrameReader, encode_frame
@@ -31,10 +33,13 @@ log = logging.getLogger("concoord.transport")
 # threshold is 128 KiB), measured at 16 us per recv against 2 us for 64 KiB.
 RECV_SIZE = 64 << 10
 OUTBOX_LIMIT = 64 << 20       # an inbound peer with more than this queued is a slow reader
+REPLY_BUDGET = 256 << 20      # queued on all inbound connections together; past it ...
+REPLY_BACKLOG = 1 << 20       # ... a peer with this much unread is a slow reader too
 MAX_CONNECTIONS = 1024        # accepted connections per node; more are closed at once
 CONNECT_TIMEOUT = 1.0
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 0.5
 JOIN_TIMEOUT = 0.5
+REAP_INTERVAL = 0.5           # how often the accept thread drops handshakes past their deadline
 _ACCEPT_RETRY = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
@@ -51,7 +56,7 @@ class InboundConnection:
         self._sock = sock
         self._transport = transport
         self.peer = format_address(sock.getpeername())
-        self._outbox = Outbox(transport.outbox_limit)
+        self._outbox = Outbox(transport.outbox_limit, transport.reply_budget)
         self._close_lock = threading.Lock()
         self.closed = False
         self.role = None          # security.NODE or security.CLIENT once authenticated
@@ -79,7 +84,9 @@ class InboundConnection:
             self._begin()
 
     def _start_secured(self):
-        if not self._secure():
+        secured = self._secure()
+        self._transport.handshakes.done(self)
+        if not secured or self.closed:      # failed, or dropped while it was in progress
             self.close()
             self._sock.close()
             return
@@ -100,13 +107,14 @@ class InboundConnection:
     def send_frame(self, frame):
         """Like send() for an already encoded frame (to encode a broadcast only once)."""
         if self._direct and self._outbox.claim_idle():
-            send_claimed(self._outbox, self._sock, frame)
-            return True
-        if self._outbox.put(frame):
+            if send_claimed(self._outbox, self._sock, frame):
+                return True
+        elif self._outbox.put(frame):
             return True
         if not self.closed:
-            log.warning("closing connection from %s: slow reader (over %d bytes queued)",
-                        self.peer, self._transport.outbox_limit)
+            log.warning("closing connection from %s: slow reader (over %d bytes queued, or "
+                        "over %d while the node holds %d bytes of unread replies)", self.peer,
+                        self._transport.outbox_limit, REPLY_BACKLOG, REPLY_BUDGET)
             self.close()
         return False
 
@@ -329,6 +337,7 @@ class Transport:
         self._on_read = on_read
         self.max_frame = max_frame
         self.outbox_limit = OUTBOX_LIMIT
+        self.reply_budget = SharedBudget(REPLY_BUDGET, REPLY_BACKLOG)
         self.security = settings or security.current()
         self.max_connections = max_connections
         self._address = format_address(listener_socket.getsockname())
@@ -340,6 +349,7 @@ class Transport:
         self._closed = False
         self._stopped = threading.Event()
         self._accept_thread = None
+        self.handshakes = PendingHandshakes()
 
     def __repr__(self):
         return f"<Transport {self._address}>"
@@ -396,10 +406,15 @@ class Transport:
         return link
 
     def _accept_loop(self):
+        self._listener.settimeout(REAP_INTERVAL)   # accepted sockets stay blocking (CPython)
         try:
             while not self._closed:
+                # Also between accepts: a flood of new connections must not postpone it.
+                self._drop_handshakes(self.handshakes.expired(), "handshake deadline")
                 try:
                     sock, _ = self._listener.accept()
+                except socket.timeout:
+                    continue
                 except OSError as exc:
                     if self._closed or not self._accept_failed(exc):
                         return
@@ -435,7 +450,17 @@ class Transport:
                                 conn.peer, self.max_connections)
                 return
             self._connections.add(conn)
+        if self.security.authenticates or self.security.server_tls is not None:
+            self._drop_handshakes(self.handshakes.add(conn), "too many handshakes")
         conn.start()
+
+    def _drop_handshakes(self, connections, reason):
+        """Close connections whose handshake took too long or was displaced by a newer one
+        (debug only: an attacker would otherwise fill the log)."""
+        for conn in connections:
+            log.debug("closing connection from %s before its handshake ended: %s", conn.peer,
+                      reason)
+            conn.close()
 
     def _deliver(self, conn, msg):
         try:

@@ -12,7 +12,8 @@ import threading
 
 from concoord.errors import AuthenticationError
 from concoord.security import handshake, tls
-from concoord.security.secret import read_secret_file, secret_from_environment
+from concoord.security.secret import (client_credential, is_client_credential,
+                                      read_secret_file, secret_from_environment)
 from concoord.security.tls_stream import TLSStream
 
 NODE, CLIENT = "node", "client"
@@ -24,12 +25,23 @@ TLS_READY = b"\x01"
 
 
 class Security:
-    """``secret`` (bytes or None), ``server_tls`` / ``client_tls`` (ssl.SSLContext or None)."""
+    """``secret`` (bytes or None: the node secret, or a client credential), ``server_tls`` /
+    ``client_tls`` (ssl.SSLContext or None)."""
 
     def __init__(self, secret=None, server_tls=None, client_tls=None):
         self.secret = secret
         self.server_tls = server_tls
         self.client_tls = client_tls
+        # The credential of each role this process can prove (None: it cannot).
+        self.keys = {NODE: None, CLIENT: None}
+        if secret is not None:
+            self.keys = {NODE: None if is_client_credential(secret) else secret,
+                         CLIENT: client_credential(secret)}
+
+    @property
+    def is_node_credential(self):
+        """True unless the secret is a client credential (a node cannot run on one)."""
+        return self.secret is None or self.keys[NODE] is not None
 
     def __repr__(self):
         return (f"<Security secret={'yes' if self.secret else 'no'} "
@@ -63,8 +75,12 @@ class Security:
             sock = TLSStream(sock, self.server_tls, server_side=True)
             sock.handshake()
             sock.sendall(TLS_READY)
-        role = handshake.challenge(sock, self.secret) if self.secret else None
-        return sock, role
+        if not self.secret:
+            return sock, None
+        if self.keys[NODE] is None:
+            raise AuthenticationError("a client credential cannot check nodes: a node needs "
+                                      "the node secret")
+        return sock, handshake.challenge(sock, self.keys)
 
     def _connect(self, sock, role):
         if self.client_tls is not None:
@@ -73,7 +89,10 @@ class Security:
             if sock.recv(1) != TLS_READY:
                 raise AuthenticationError("TLS handshake failed: the node closed the connection")
         if self.secret:
-            handshake.respond(sock, self.secret, role)
+            if self.keys[role] is None:
+                raise AuthenticationError(f"authentication failed: a client credential cannot "
+                                          f"connect as a {role} (nodes need the node secret)")
+            handshake.respond(sock, self.keys[role], role)
         return sock, role
 
     @staticmethod

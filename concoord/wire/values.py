@@ -4,6 +4,14 @@ Plain msgpack covers None, bool, int (64-bit), float, str, bytes, list and dict.
 what Python programs pass around and msgpack would silently change: tuple, set, frozenset,
 integers of any size, and exceptions (carried as type name plus arguments, never as a class).
 Decoding never imports, evaluates or unpickles anything.
+
+Decoding a call's arguments also costs time linear in their size: integers are at most
+MAX_INT_BYTES, and a value whose sets and dict keys hold more than MAX_COLLISIONS items that
+hash alike without being equal is refused. (Inserting n items of one hash into a set costs
+n**2/2 comparisons, and hashes of ints, floats and tuples are chosen by whoever picks the
+values: 48,000 integers k * (2**61 - 1) + 7 froze a node for 20 s.) Snapshots and replies are
+decoded without that budget: they come from the nodes, and refusing a legitimate state that
+happens to collide would stop a replica from catching up.
 """
 
 import threading
@@ -20,6 +28,8 @@ EXT_EXCEPTION = 4
 EXT_BIGINT = 5
 
 MAX_DEPTH = 64
+MAX_INT_BYTES = 64 << 10     # 524,288 bits: larger integers are refused both ways
+MAX_COLLISIONS = 64          # per decoded call: at most 64**2/2 wasted comparisons
 INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
 _UNPACK_LIMITS = dict(max_bin_len=16 << 20, max_str_len=16 << 20,
                       max_array_len=1 << 20, max_map_len=1 << 20, max_ext_len=16 << 20)
@@ -92,6 +102,8 @@ def _ext(obj):
         return msgpack.ExtType(EXT_SET, _pack(list(obj)))
     if isinstance(obj, int) and not isinstance(obj, bool):
         length = (obj.bit_length() + 8) // 8
+        if length > MAX_INT_BYTES:
+            raise TypeError(f"integer of more than {MAX_INT_BYTES} bytes")
         return msgpack.ExtType(EXT_BIGINT, obj.to_bytes(length, "big", signed=True))
     if isinstance(obj, BaseException):
         obj = ExceptionValue.from_exception(obj)
@@ -112,21 +124,45 @@ def encode_value(obj):
         raise TypeError(f"cannot send value: {exc}") from None
 
 
-def _ext_hook(depth):
+class _Collisions:
+    """What is left of one decode's budget of hash collisions (None: unlimited)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left):
+        self.left = left
+
+    def check(self, items):
+        """Refuse ``items`` (set elements or dict keys, not yet inserted) if, with what came
+        before, too many of them hash like an earlier item they are not equal to. Linear: one
+        lookup per item in a dict keyed by distinct hash values."""
+        if self.left is None:
+            return
+        first = {}
+        for item in items:
+            seen = first.setdefault(hash(item), item)
+            if seen is not item and seen != item:
+                self.left -= 1
+                if self.left < 0:
+                    raise WireError(f"more than {MAX_COLLISIONS} set elements or dict keys "
+                                    "collide in one hash")
+
+
+def _ext_hook(depth, collisions):
     def hook(code, data):
         if depth >= MAX_DEPTH:
             raise WireError("value nested too deeply")
         if code == EXT_BIGINT:
-            if not data:
-                raise WireError("empty integer")
+            if not data or len(data) > MAX_INT_BYTES:
+                raise WireError("empty integer" if not data else
+                                f"integer of more than {MAX_INT_BYTES} bytes")
             return int.from_bytes(data, "big", signed=True)
-        items = _unpack(data, depth + 1)
+        items = _unpack(data, depth + 1, collisions)
         if code == EXT_TUPLE:
             return tuple(_expect_list(items))
-        if code == EXT_SET:
-            return set(_expect_list(items))
-        if code == EXT_FROZENSET:
-            return frozenset(_expect_list(items))
+        if code in (EXT_SET, EXT_FROZENSET):
+            collisions.check(_expect_list(items))
+            return set(items) if code == EXT_SET else frozenset(items)
         if code == EXT_EXCEPTION:
             items = _expect_list(items)
             if len(items) != 2 or not isinstance(items[0], str) or not isinstance(items[1], list):
@@ -150,17 +186,21 @@ def _no_timestamp(items):
     return items
 
 
-def _no_timestamp_in_map(mapping):
-    _no_timestamp(mapping)
-    _no_timestamp(mapping.values())
-    return mapping
+def _map_hook(collisions):
+    def build(pairs):
+        _no_timestamp(pair[0] for pair in pairs)
+        _no_timestamp(pair[1] for pair in pairs)
+        collisions.check([pair[0] for pair in pairs])
+        return dict(pairs)
+    return build
 
 
-def _unpack(data, depth):
+def _unpack(data, depth, collisions):
     try:
-        value = msgpack.unpackb(data, ext_hook=_ext_hook(depth), strict_map_key=False,
-                                raw=False, use_list=True, list_hook=_no_timestamp,
-                                object_hook=_no_timestamp_in_map, **_UNPACK_LIMITS)
+        value = msgpack.unpackb(data, ext_hook=_ext_hook(depth, collisions),
+                                strict_map_key=False, raw=False, use_list=True,
+                                list_hook=_no_timestamp, object_pairs_hook=_map_hook(collisions),
+                                **_UNPACK_LIMITS)
         return _no_timestamp((value,))[0]
     except WireError:
         raise
@@ -169,11 +209,12 @@ def _unpack(data, depth):
         raise WireError(f"malformed value: {type(exc).__name__}") from None
 
 
-def decode_value(data):
-    """Decode bytes made by encode_value; anything malformed raises WireError."""
+def decode_value(data, max_collisions=None):
+    """Decode bytes made by encode_value; anything malformed raises WireError. With
+    ``max_collisions``, also values whose sets and dict keys collide more (see above)."""
     if not isinstance(data, (bytes, bytearray)):
         raise WireError("value is not bytes")
-    return _unpack(bytes(data), 0)
+    return _unpack(bytes(data), 0, _Collisions(max_collisions))
 
 
 def encode_call_arguments(args, kwargs):
@@ -183,7 +224,7 @@ def encode_call_arguments(args, kwargs):
 
 def decode_call_arguments(data):
     """(args list, kwargs dict) from encode_call_arguments' bytes; WireError if malformed."""
-    decoded = decode_value(data)
+    decoded = decode_value(data, MAX_COLLISIONS)
     if (not isinstance(decoded, list) or len(decoded) != 2 or not isinstance(decoded[0], list)
             or not isinstance(decoded[1], dict)
             or not all(isinstance(k, str) for k in decoded[1])):

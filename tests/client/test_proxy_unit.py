@@ -10,6 +10,7 @@ import pytest
 
 from concoord.client.proxy import ClientProxy
 from concoord.errors import ConnectionError, RemoteError
+from concoord.security.client_ids import client_id_of
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import EXCEPTION, OK, REDIRECT, REJECTED, ClientReply, ClientRequest
 from concoord.wire.values import ExceptionValue, decode_value, encode_value
@@ -132,7 +133,9 @@ def test_ok_returns_the_value_and_numbers_increase(replicas, proxies):
     assert proxy._invoke("add", (1, (2, 3)), {"x": {4}}) == ["add", [1, (2, 3)], {"x": {4}}]
     assert proxy._invoke("get", (), {}) == ["get", [], {}]
     assert replica.numbers() == [1, 2]
-    assert {r.src for r in replica.requests} == {proxy.client_id}
+    # Every request carries the client's key as src, and the id derived from it.
+    assert {client_id_of(r.src) for r in replica.requests} == {proxy.client_id}
+    assert {r.command.client_id for r in replica.requests} == {proxy.client_id}
 
 
 def raiser(value, status=EXCEPTION):

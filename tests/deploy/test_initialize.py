@@ -75,15 +75,20 @@ def reset_security():
 
 
 def _use_instance_secret(area, output):
-    """initialize made a secret for the instance: clients (and this test) must use it."""
+    """initialize made a node secret for the nodes and a client credential for clients (and
+    this test): clients must use the latter."""
     secret_file = area.dir / "counterdomain.secret"
-    assert f"secret: {secret_file}" in output
+    assert f"node secret: {secret_file}" in output
     assert secret_file.stat().st_mode & 0o777 == 0o600
     remote = area.remote_dir / "secret"
     assert remote.read_bytes() == secret_file.read_bytes()
     assert remote.stat().st_mode & 0o777 == 0o600
-    area.extra_env = {"CONCOORD_SECRET_FILE": str(secret_file)}
-    return secret_file
+    client_file = area.dir / "counterdomain.client.secret"
+    assert f"client credential: {client_file}" in output
+    assert client_file.stat().st_mode & 0o777 == 0o600
+    assert client_file.read_text().startswith("client:")
+    area.extra_env = {"CONCOORD_SECRET_FILE": str(client_file)}
+    return client_file
 
 
 def test_initialize_then_client_then_addnode(area):
@@ -116,6 +121,7 @@ def test_initialize_then_client_then_addnode(area):
     env = {"CONCOORD_NAMESERVER": status["nameservers"][0]}
     added = area.concoord("addnode", "-t", 2, "-s", "counterdomain", "-f", area.object_file,
                           "-c", "Counter", "-b", "counterdomain", "--host", host,
+                          "--secret-file", area.dir / "counterdomain.secret",  # the node secret
                           *area.ssh_flags(), extra_env=env)
     assert added.returncode == 0, f"stdout:\n{added.stdout}\nstderr:\n{added.stderr}"
     new_boot = bootstrap_of(added.stdout)

@@ -18,6 +18,7 @@ SECRET = "0123456789abcdef" * 4
 def secured(counter_harness, tmp_path):
     path = tmp_path / "secret"
     path.write_text(SECRET + "\n")
+    path.chmod(0o600)                 # nodes refuse a secret file others can read
     counter_harness.node_args = ["--secret-file", str(path)]
     security.configure(security.Security(SECRET.encode()))    # for the harness's probes
     try:

@@ -32,6 +32,7 @@ def secured(counter_harness, tmp_path):
     """An instance of the README's Counter whose nodes all have --secret-file."""
     path = tmp_path / "secret"
     path.write_text(SECRET + "\n")
+    path.chmod(0o600)
     counter_harness.node_args = ["--secret-file", str(path)]
     security.configure(security.Security(SECRET.encode()))    # for the harness's probes
     replica = counter_harness.start_replica()
@@ -73,6 +74,7 @@ def test_a_node_without_the_secret_cannot_join(secured, tmp_path, secret_args):
     h, replica, acceptor = secured
     if secret_args:
         (tmp_path / "wrong").write_text("not-the-instance-secret-at-all\n")
+        (tmp_path / "wrong").chmod(0o600)
         secret_args = ["--secret-file", str(tmp_path / "wrong")]
     for role_args in (["acceptor"], ["replica", "-f", "counter.py", "-c", "Counter"]):
         result = h.concoord(*role_args, "-b", replica.address, *secret_args, timeout=60)
@@ -98,7 +100,7 @@ def test_a_stranger_cannot_take_over_or_wedge_the_instance(secured):
             sock.sendall(encode_frame(message))
             reply = _closed_without_answer(sock)
         # All it ever gets is the challenge it could not answer, and a refusal.
-        assert reply.startswith(b"CCAUTH1\n") and reply.endswith(b"\x00"), reply
+        assert reply.startswith(b"CCAUTH2\n") and reply.endswith(b"\x00"), reply
     assert acceptor.status()["promised"][0] < MAX_INT
     _served(replica, 2)
 

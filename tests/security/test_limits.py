@@ -5,6 +5,7 @@ import socket
 
 from concoord.client.proxy import ClientProxy
 from concoord.runtime.ports import split_address
+from concoord.security.client_ids import client_id_of
 from concoord.wire.codec import encode_frame
 from concoord.wire.messages import ClientRequest
 from concoord.wire.types import Command
@@ -30,8 +31,9 @@ def test_a_client_with_too_many_calls_in_flight_is_disconnected(harness):
     harness.node_args = ["--max-in-flight", "5"]
     replica = harness._start("replica", ["-o", "concoord.objects.event.Event"], None, True)
     harness.start_acceptor(replica)
+    flood_id = client_id_of("flood")
     waits = b"".join(encode_frame(ClientRequest("flood", Command(
-        "flood", number, "wait", encode_call_arguments([], {})))) for number in range(1, 21))
+        flood_id, number, "wait", encode_call_arguments([], {})))) for number in range(1, 21))
     with socket.create_connection(split_address(replica.address)) as flood:
         flood.sendall(waits)         # 20 waits on an Event nobody sets: all stay unanswered
         assert _closed_within(flood, 10)
