@@ -3,8 +3,8 @@
 from concoord.errors import ConcoordError
 
 
-def plot(path, sweep, cdfs):
-    """``sweep``: [(clients, ops/s)]; ``cdfs``: {workload: sorted latencies in seconds}."""
+def plot(path, sweeps, cdfs):
+    """``sweeps``: {system: [(clients, ops/s)]}; ``cdfs``: {label: sorted latencies in s}."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -12,11 +12,14 @@ def plot(path, sweep, cdfs):
     except ImportError:
         raise ConcoordError("--plot needs matplotlib: pip install 'concoord[plot]'") from None
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    if sweep:
-        clients, rates = zip(*sweep)
-        left.plot(clients, rates, marker="o")
-        left.set_xscale("log", base=2)
-        left.set_xticks(clients, [str(c) for c in clients])
+    for system, sweep in sweeps.items():
+        if sweep:
+            clients, rates = zip(*sweep)
+            left.plot(clients, rates, marker="o", label=system)
+            left.set_xscale("log", base=2)
+            left.set_xticks(clients, [str(c) for c in clients])
+    if len(sweeps) > 1:
+        left.legend()
     left.set(title="Throughput (synchronous writes)", xlabel="client threads", ylabel="ops/s")
     left.grid(alpha=0.3)
     for name, latencies in cdfs.items():

@@ -64,21 +64,23 @@ def _stop(procs):
 
 
 def _client_main(spec, results, ready, go):
-    """One client process: ``threads`` callers (or one pipelining caller) for ``duration``."""
+    """One client process: ``threads`` callers (or one pipelining caller) for ``duration``,
+    each with a session of its own to ConCoord or to a baseline (sessions.py)."""
     try:
         from concoord.security.flags import configure_from_args
-        configure_from_args(spec["security"])
-        from concoord.client.proxy import ClientProxy
-        proxies = [ClientProxy(spec["bootstrap"], timeout=30) for _ in range(spec["threads"])]
-        for proxy in proxies:
+        if spec.get("security") is not None:
+            configure_from_args(spec["security"])
+        from concoord.bench.sessions import connect
+        sessions = [connect(spec) for _ in range(spec["threads"])]
+        for session in sessions:
             for _ in range(WARMUP_CALLS):
-                proxy._invoke(spec["method"])
+                session.call()
         ready.release()
         go.wait()
         run = _pipelined if spec["window"] else _sequential
-        outcomes = [None] * len(proxies)
+        outcomes = [None] * len(sessions)
         threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(
-            i, run(proxies[i], spec))) for i in range(len(proxies))]
+            i, run(sessions[i], spec))) for i in range(len(sessions))]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -87,34 +89,34 @@ def _client_main(spec, results, ready, go):
         for _, samples in outcomes:
             latencies.extend(samples)
         results.put((sum(count for count, _ in outcomes), latencies.tobytes()))
-        for proxy in proxies:
-            proxy.close()
+        for session in sessions:
+            session.close()
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
         ready.release()
         results.put(f"{type(exc).__name__}: {exc}")
 
 
-def _sequential(proxy, spec):
-    method, latencies = spec["method"], array.array("d")
+def _sequential(session, spec):
+    call, latencies = session.call, array.array("d")
     clock = time.perf_counter
     deadline = clock() + spec["duration"]
     while True:
         started = clock()
         if started >= deadline:
             break
-        proxy._invoke(method)
+        call()
         latencies.append(clock() - started)
     return len(latencies), latencies
 
 
-def _pipelined(proxy, spec):
+def _pipelined(session, spec):
     """Up to ``window`` calls in flight; each call's latency is from send to its reply."""
-    method, latencies = spec["method"], array.array("d")
+    latencies = array.array("d")
     slots, clock, failures = threading.Semaphore(spec["window"]), time.perf_counter, []
 
-    def done(future, started):
-        if future.exception() is not None:
-            failures.append(future.exception())
+    def done(exception, started):
+        if exception is not None:
+            failures.append(exception)
         else:
             latencies.append(clock() - started)
         slots.release()
@@ -122,7 +124,7 @@ def _pipelined(proxy, spec):
     while clock() < deadline and not failures:
         slots.acquire()
         started = clock()
-        proxy.call_async(method).add_done_callback(lambda f, s=started: done(f, s))
+        session.call_async(lambda e, s=started: done(e, s))
     for _ in range(spec["window"]):
         slots.acquire()
     if failures:
