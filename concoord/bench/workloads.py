@@ -27,9 +27,16 @@ def run_clients(spec, processes, on_progress=None):
              for _ in range(processes)]
     for proc in procs:
         proc.start()
+    try:
+        return _collect(spec, procs, results, ready, go, on_progress)
+    except BaseException:
+        _stop(procs)     # Ctrl-C: the clients go before the nodes they talk to are stopped
+        raise
+
+
+def _collect(spec, procs, results, ready, go, on_progress):
     for _ in procs:
         if not ready.acquire(timeout=START_TIMEOUT):
-            _stop(procs)
             raise ConcoordError("bench: a client process did not start (is the instance up?)")
     go.set()
     _show_progress(spec["duration"], on_progress)
@@ -38,10 +45,8 @@ def run_clients(spec, processes, on_progress=None):
         try:
             outcome = results.get(timeout=spec["duration"] + START_TIMEOUT)
         except queue.Empty:
-            _stop(procs)
             raise ConcoordError("bench: a client process did not report") from None
         if isinstance(outcome, str):
-            _stop(procs)
             raise ConcoordError(f"bench: a client failed: {outcome}")
         count, samples = outcome
         operations += count
@@ -79,12 +84,20 @@ def _client_main(spec, results, ready, go):
         go.wait()
         run = _pipelined if spec["window"] else _sequential
         outcomes = [None] * len(sessions)
-        threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(
-            i, run(sessions[i], spec))) for i in range(len(sessions))]
+
+        def caller(i):
+            try:
+                outcomes[i] = run(sessions[i], spec)
+            except Exception as exc:  # noqa: BLE001 - the process reports it as one line
+                outcomes[i] = exc
+        threads = [threading.Thread(target=caller, args=(i,)) for i in range(len(sessions))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        if failed:
+            raise failed[0]
         latencies = array.array("d")
         for _, samples in outcomes:
             latencies.extend(samples)
