@@ -43,8 +43,9 @@ def table(results, settings, comparison=None):
 
 def _side_by_side(results, settings, comparison):
     them = comparison["system"]
-    lines = [f"{'workload':<48} {'ops/s':>9} {them:>9} {'ratio':>6}   "
-             f"{'p50 ms':>7} {them:>9} {'ratio':>6}"]
+    lines = [f"{'':<48} {' ops/s ':-^26}   {' p50 ms ':-^26}",
+             f"{'workload':<48} {'ConCoord':>9} {them:>9} {'ratio':>6}   "
+             f"{'ConCoord':>9} {them:>9} {'ratio':>6}"]
     for name, result in results.items():
         title = f"{name}: " + TITLES[name].format(**settings)
         row = comparison["workloads"].get(name)
@@ -52,13 +53,13 @@ def _side_by_side(results, settings, comparison):
             ours, theirs, ratio = row["ours"], row["theirs"], row["ratio"]
             lines.append(f"{title:<48} {ours['ops_per_second']:>9,.0f} "
                          f"{theirs['ops_per_second']:>9,.0f} {ratio['ops_per_second']:>5.2f}x   "
-                         f"{ours['p50_ms']:>7.3f} {theirs['p50_ms']:>9.3f} "
+                         f"{ours['p50_ms']:>9.3f} {theirs['p50_ms']:>9.3f} "
                          f"{ratio['p50_ms']:>5.2f}x")
         elif name == "W5":
-            lines += table({name: result}, settings).split("\n")[1:]
+            lines += table({name: result}, settings).split("\n")[1:]    # as without --baseline
         else:
             lines.append(f"{title:<48} {result['ops_per_second']:>9,.0f} {'-':>9} {'-':>6}   "
-                         f"{result['p50_ms']:>7.3f} {'-':>9} {'-':>6}")
+                         f"{result['p50_ms']:>9.3f} {'-':>9} {'-':>6}")
     for name, why in comparison["skipped"].items():
         lines.append(f"  ({them} has no {name}: {why})")
     lines.append(f"ratio = ConCoord / {them} {comparison['version']} ({comparison['members']} "
