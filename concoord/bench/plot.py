@@ -22,10 +22,15 @@ def plot(path, sweeps, cdfs):
         left.legend()
     left.set(title="Throughput (synchronous writes)", xlabel="client threads", ylabel="ops/s")
     left.grid(alpha=0.3)
+    colours = {}
     for name, latencies in cdfs.items():
         if latencies:
+            # "W1 etcd" (a baseline) is dashed, in the colour of our "W1".
+            workload, _, baseline = name.partition(" ")
             fractions = [(i + 1) / len(latencies) for i in range(len(latencies))]
-            right.plot([x * 1e3 for x in latencies], fractions, label=name)
+            line, = right.plot([x * 1e3 for x in latencies], fractions, label=name,
+                               color=colours.get(workload), linestyle="--" if baseline else "-")
+            colours.setdefault(workload, line.get_color())
     right.set(title="Latency CDF", xlabel="latency (ms, log scale)", ylabel="fraction of calls")
     right.set_xscale("log")
     right.grid(alpha=0.3)
