@@ -1,8 +1,8 @@
 """`concoord bench --baseline`: ours and theirs side by side, measured for real against etcd
 (scripts/install-system-deps installs etcd-server, `make venv` the etcd3 client). As in
 test_bench.py, speed is never asserted: only that every figure is there, positive, and that
-the ratio is ours/theirs. ZooKeeper (a JVM per server, and java in
-CI) is not installed by scripts/install-system-deps: its real run is skipped without it."""
+the ratio is ours/theirs. ZooKeeper (a JVM per server) is not installed by
+scripts/install-system-deps, to keep java out of CI: its real run is skipped without it."""
 
 import json
 import os
