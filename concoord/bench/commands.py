@@ -110,7 +110,7 @@ def run_bench(args):
             cluster.stop(keep_logs=True)     # the error message names the directory
         raise
     if cluster is not None:
-        cluster.stop()      # before the baseline starts: they must not share the two cores
+        cluster.stop()      # before the baseline starts: they must not share the CPUs
     theirs = _run_baseline(args) if args.baseline else None
     _report(args, ours, theirs)
     return 0
