@@ -52,6 +52,10 @@ def add_commands(commands):
                         help="calls in flight for W3 (default 2000)")
     parser.add_argument("--trials", type=positive_int, default=3,
                         help="failovers of each kind for W5 (default 3)")
+    parser.add_argument("--runs", type=positive_int, default=1,
+                        help="measure this many times (ours, then the --baseline, in turn, so "
+                        "that a change in the machine's load hits both) and report the median "
+                        "of each figure (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--plot", metavar="FILE.png", help="draw throughput against client "
                         "threads (W2 with 1-16) and latency CDFs (needs matplotlib)")
@@ -81,7 +85,6 @@ def say(line, end="\n"):
 
 
 def run_bench(args):
-    from concoord.bench.cluster import LocalCluster
     if args.duration <= 0:
         raise ConcoordError("--duration must be positive")
     if args.plot:
@@ -91,6 +94,21 @@ def run_bench(args):
     if args.baseline:
         from concoord.bench import baseline
         baseline.require(args.baseline)     # fail now, before measuring ours for nothing
+    ours, theirs = [], []
+    for run in range(args.runs):
+        if args.runs > 1:
+            say(f"bench: run {run + 1} of {args.runs}")
+        ours.append(_run_ours(args))
+        if args.baseline:
+            theirs.append(_run_baseline(args))
+    from concoord.bench.workloads import median_of_runs
+    _report(args, median_of_runs(ours), median_of_runs(theirs) if theirs else None)
+    return 0
+
+
+def _run_ours(args):
+    """Our workloads against the -b instance or a local one, started and stopped here."""
+    from concoord.bench.cluster import LocalCluster
     cluster = None
     try:
         if args.boot:
@@ -111,9 +129,7 @@ def run_bench(args):
         raise
     if cluster is not None:
         cluster.stop()      # before the baseline starts: they must not share the CPUs
-    theirs = _run_baseline(args) if args.baseline else None
-    _report(args, ours, theirs)
-    return 0
+    return ours
 
 
 def _run_baseline(args):
@@ -226,7 +242,7 @@ def _report(args, ours, theirs):
     settings = {"clients": args.clients, "window": args.window, "duration": args.duration,
                 "replicas": args.replicas, "acceptors": args.acceptors,
                 "durable": not args.in_memory, "object": args.object, "boot": args.boot,
-                "secret": bool(args.secret_file), "tls": bool(args.tls_ca)}
+                "secret": bool(args.secret_file), "tls": bool(args.tls_ca), "runs": args.runs}
     comparison = report.compare(ours, theirs) if theirs else None
     print(report.table(ours["results"], settings, comparison))
     if args.json:

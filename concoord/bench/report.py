@@ -25,8 +25,14 @@ def compare(ours, theirs):
 
 
 def table(results, settings, comparison=None):
-    if comparison:
-        return _side_by_side(results, settings, comparison)
+    text = (_side_by_side(results, settings, comparison) if comparison
+            else _plain(results, settings))
+    if settings.get("runs", 1) > 1:
+        text += f"\n(medians of {settings['runs']} runs)"
+    return text
+
+
+def _plain(results, settings):
     lines = [f"{'workload':<48} {'ops/s':>10} {'p50 ms':>8} {'p99 ms':>8}"]
     for name, result in results.items():
         title = f"{name}: " + TITLES[name].format(**settings)
@@ -56,7 +62,7 @@ def _side_by_side(results, settings, comparison):
                          f"{ours['p50_ms']:>9.3f} {theirs['p50_ms']:>9.3f} "
                          f"{ratio['p50_ms']:>5.2f}x")
         elif name == "W5":
-            lines += table({name: result}, settings).split("\n")[1:]    # as without --baseline
+            lines += _plain({name: result}, settings).split("\n")[1:]    # as without --baseline
         else:
             lines.append(f"{title:<48} {result['ops_per_second']:>9,.0f} {'-':>9} {'-':>6}   "
                          f"{result['p50_ms']:>9.3f} {'-':>9} {'-':>6}")

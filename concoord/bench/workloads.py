@@ -190,3 +190,24 @@ def summarize_failover(kill_times, stop_times):
                 "p90_s": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
                 "trials": ordered}
     return {"kill": stats(kill_times), "stop": stats(stop_times)}
+
+
+def median_of_runs(runs):
+    """One measurement from ``runs`` of them (the _run_all dicts of commands.py): the median of
+    each figure, W5's trials pooled, the W2 sweep's median per client count; the latency CDFs
+    are the last run's (a CDF has no median)."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    results = {}
+    for name, result in last["results"].items():
+        if name == "W5":
+            results[name] = summarize_failover(
+                [t for run in runs for t in run["results"][name]["kill"]["trials"]],
+                [t for run in runs for t in run["results"][name]["stop"]["trials"]])
+        else:
+            results[name] = {key: statistics.median(run["results"][name][key] for run in runs)
+                             for key in result}
+    sweep = [(clients, statistics.median(run["sweep"][i][1] for run in runs))
+             for i, (clients, _) in enumerate(last["sweep"])]
+    return dict(last, results=results, sweep=sweep)
