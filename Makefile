@@ -10,7 +10,7 @@ STEPS ?= 5000
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,baseline]'
 	touch $@
 
 venv: $(VENV)/.installed

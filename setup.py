@@ -13,6 +13,8 @@ setup(
                       "prometheus-client>=0.12"],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "playwright",
                              "pyyaml"],
-                    "route53": ["boto3"], "plot": ["matplotlib"], "fuzz": ["atheris"]},
+                    "route53": ["boto3"], "plot": ["matplotlib"], "fuzz": ["atheris"],
+                    # concoord bench --baseline: etcd3 0.12 breaks with protobuf 4
+                    "baseline": ["etcd3", "protobuf<4", "kazoo"]},
     entry_points={"console_scripts": ["concoord = concoord.cli:main"]},
 )

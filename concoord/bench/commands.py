@@ -17,7 +17,10 @@ DESCRIPTION = (
     "processes, synchronous writes. W3: 1 client, up to --window asynchronous writes in "
     "flight. W4: 1 client, sequential linearizable reads (a @readonly method: no log slot). W5: "
     "SIGKILL, then SIGSTOP, the leader and time the next acknowledged write (--trials each; "
-    "local instance only). Clients always run in processes of their own.")
+    "local instance only). Clients always run in processes of their own. --baseline etcd|zookeeper "
+    "then runs W1-W4 against a 3-member etcd or ZooKeeper started on this host (durable, their "
+    "defaults) and prints ours, theirs and the ratio ours/theirs side by side.")
+BASELINES = ("etcd", "zookeeper")
 
 
 def add_commands(commands):
@@ -49,9 +52,21 @@ def add_commands(commands):
                         help="calls in flight for W3 (default 2000)")
     parser.add_argument("--trials", type=positive_int, default=3,
                         help="failovers of each kind for W5 (default 3)")
+    parser.add_argument("--runs", type=positive_int, default=1,
+                        help="measure this many times (ours, then the --baseline, in turn, so "
+                        "that a change in the machine's load hits both) and report the median "
+                        "of each figure (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--plot", metavar="FILE.png", help="draw throughput against client "
                         "threads (W2 with 1-16) and latency CDFs (needs matplotlib)")
+    parser.add_argument("--baseline", choices=BASELINES, help="also run the same workloads "
+                        "against a 3-member etcd (apt-get install etcd-server) or a 3-server "
+                        "ZooKeeper ensemble (apt-get install zookeeper) started on this host, "
+                        "after ours, and print ours, theirs and ours/theirs (ops/s and p50) per "
+                        "workload; needs pip install 'concoord[baseline]'. etcd put / "
+                        "ZooKeeper set_data for writes, etcd linearizable get / ZooKeeper "
+                        "sync+get for reads; no W5, and no W3 for etcd (its client cannot "
+                        "pipeline)")
     add_security_flags(parser)
     parser.set_defaults(run=run_bench)
 
@@ -70,13 +85,30 @@ def say(line, end="\n"):
 
 
 def run_bench(args):
-    from concoord.bench.cluster import LocalCluster
     if args.duration <= 0:
         raise ConcoordError("--duration must be positive")
     if args.plot:
         _require_matplotlib()           # fail now, not after the whole run
     if args.boot and "W5" in args.workloads:
         raise ConcoordError("W5 kills the leader: it needs the local instance (drop -b)")
+    if args.baseline:
+        from concoord.bench import baseline
+        baseline.require(args.baseline)     # fail now, before measuring ours for nothing
+    ours, theirs = [], []
+    for run in range(args.runs):
+        if args.runs > 1:
+            say(f"bench: run {run + 1} of {args.runs}")
+        ours.append(_run_ours(args))
+        if args.baseline:
+            theirs.append(_run_baseline(args))
+    from concoord.bench.workloads import median_of_runs
+    _report(args, median_of_runs(ours), median_of_runs(theirs) if theirs else None)
+    return 0
+
+
+def _run_ours(args):
+    """Our workloads against the -b instance or a local one, started and stopped here."""
+    from concoord.bench.cluster import LocalCluster
     cluster = None
     try:
         if args.boot:
@@ -88,15 +120,36 @@ def run_bench(args):
             cluster = LocalCluster(args.object, args.replicas, args.acceptors, args.in_memory,
                                    _node_security_args(args)).start()
             bootstrap = ",".join(cluster.replicas)
-        results, sweep, cdfs = _run_all(args, cluster, bootstrap)
+        client = dict(system="concoord", bootstrap=bootstrap, method=args.method,
+                      read_method=args.read_method, security=_security_namespace(args))
+        ours = _run_all(args, cluster, client)
     except BaseException:
         if cluster is not None:
             cluster.stop(keep_logs=True)     # the error message names the directory
         raise
     if cluster is not None:
-        cluster.stop()
-    _report(args, results, sweep, cdfs)
-    return 0
+        cluster.stop()      # before the baseline starts: they must not share the CPUs
+    return ours
+
+
+def _run_baseline(args):
+    """The same workloads against ``args.baseline``, started here and always stopped."""
+    from concoord.bench import baseline
+    system = baseline.create(args.baseline)
+    say(f"bench: starting a {baseline.MEMBERS}-member durable {args.baseline} "
+        f"{system.version()} for the baseline")
+    try:
+        system.start()
+        measured = _run_all(args, None, dict(system=args.baseline, endpoint=system.leader))
+    except BaseException as exc:
+        keep = isinstance(exc, ConcoordError)
+        if keep:
+            say(f"bench: {args.baseline} logs kept in {system.workdir}")
+        system.stop(keep_logs=keep)
+        raise
+    system.stop()
+    measured.update(system=args.baseline, version=system.version(), members=baseline.MEMBERS)
+    return measured
 
 
 def _check_reachable(bootstrap):
@@ -112,34 +165,47 @@ def _check_reachable(bootstrap):
     raise ConnectionError("; ".join(errors))
 
 
-def _run_all(args, cluster, bootstrap):
-    results, cdfs, sweep = {}, {}, []
-    plan = {"W1": (args.method, 1, 1, 0), "W2": (args.method, args.processes, args.clients, 0),
-            "W3": (args.method, 1, 1, args.window), "W4": (args.read_method, 1, 1, 0)}
+# What a baseline cannot run, and why (printed in the table and the JSON).
+SKIPPED = {"W3": {"etcd": "the etcd3 client has no pipelining"},
+           "W5": {"etcd": "failover is measured for ConCoord only",
+                  "zookeeper": "failover is measured for ConCoord only"}}
+
+
+def _run_all(args, cluster, client):
+    """{"results", "sweep", "cdfs", "skipped"} of the chosen workloads with ``client`` (a
+    sessions.py spec without threads, window and duration)."""
+    system = client["system"]
+    label = "" if system == "concoord" else f" ({system})"
+    results, cdfs, sweep, skipped = {}, {}, [], {}
+    plan = {"W1": ("write", 1, 1, 0), "W2": ("write", args.processes, args.clients, 0),
+            "W3": ("write", 1, 1, args.window), "W4": ("read", 1, 1, 0)}
     for name in args.workloads:
-        if name == "W5":
-            results["W5"] = _failover(args, cluster, bootstrap)
+        if system in SKIPPED.get(name, {}):
+            skipped[name] = SKIPPED[name][system]
             continue
-        method, processes, threads, window = plan[name]
-        result, latencies = _measure(args, name, bootstrap, method, threads, processes, window)
+        if name == "W5":
+            results["W5"] = _failover(args, cluster, client["bootstrap"])
+            continue
+        op, processes, threads, window = plan[name]
+        result, latencies = _measure(args, name + label, dict(client, op=op), threads,
+                                     processes, window)
         results[name] = result
         cdfs[name] = latencies[::max(1, len(latencies) // 2000)]
     if args.plot:
         for clients in SWEEP:
-            result, _ = _measure(args, f"W2 with {clients}", bootstrap, args.method, clients,
-                                 min(args.processes, clients), 0)
+            result, _ = _measure(args, f"W2 with {clients}{label}", dict(client, op="write"),
+                                 clients, min(args.processes, clients), 0)
             sweep.append((clients, result["ops_per_second"]))
-    return results, sweep, cdfs
+    return {"results": results, "sweep": sweep, "cdfs": cdfs, "skipped": skipped}
 
 
-def _measure(args, label, bootstrap, method, threads, processes, window):
+def _measure(args, label, client, threads, processes, window):
     from concoord.bench import workloads as w
     per_process = [threads // processes + (i < threads % processes) for i in range(processes)]
     say(f"bench: {label}: {threads} client thread(s) in {processes} process(es), "
         f"{args.duration:g} s ...")
     operations, latencies = 0, []
-    specs = [dict(bootstrap=bootstrap, method=method, threads=n, window=window,
-                  duration=args.duration, security=_security_namespace(args))
+    specs = [dict(client, threads=n, window=window, duration=args.duration)
              for n in per_process if n]
     # Processes with the same thread count run together; mixed counts are rare (16/4 = 4).
     for count in sorted({s["threads"] for s in specs}):
@@ -171,19 +237,25 @@ def _countdown(label):
     return lambda left: say(f"\rbench: {label}: {left:4.0f} s left", end="" if left else "\n")
 
 
-def _report(args, results, sweep, cdfs):
+def _report(args, ours, theirs):
     from concoord.bench import report
     settings = {"clients": args.clients, "window": args.window, "duration": args.duration,
                 "replicas": args.replicas, "acceptors": args.acceptors,
                 "durable": not args.in_memory, "object": args.object, "boot": args.boot,
-                "secret": bool(args.secret_file), "tls": bool(args.tls_ca)}
-    print(report.table(results, settings))
+                "secret": bool(args.secret_file), "tls": bool(args.tls_ca), "runs": args.runs}
+    comparison = report.compare(ours, theirs) if theirs else None
+    print(report.table(ours["results"], settings, comparison))
     if args.json:
-        report.write_json(args.json, results, settings, sweep)
+        report.write_json(args.json, ours["results"], settings, ours["sweep"], comparison)
         say(f"bench: wrote {args.json}")
     if args.plot:
         from concoord.bench.plot import plot
-        plot(args.plot, sweep, cdfs)
+        sweeps, cdfs = {"ConCoord": ours["sweep"]}, dict(ours["cdfs"])
+        if theirs:
+            sweeps[theirs["system"]] = theirs["sweep"]
+            cdfs.update({f"{name} {theirs['system']}": latencies
+                         for name, latencies in theirs["cdfs"].items()})
+        plot(args.plot, sweeps, cdfs)
         say(f"bench: wrote {args.plot}")
 
 

@@ -27,9 +27,16 @@ def run_clients(spec, processes, on_progress=None):
              for _ in range(processes)]
     for proc in procs:
         proc.start()
+    try:
+        return _collect(spec, procs, results, ready, go, on_progress)
+    except BaseException:
+        _stop(procs)     # Ctrl-C: the clients go before the nodes they talk to are stopped
+        raise
+
+
+def _collect(spec, procs, results, ready, go, on_progress):
     for _ in procs:
         if not ready.acquire(timeout=START_TIMEOUT):
-            _stop(procs)
             raise ConcoordError("bench: a client process did not start (is the instance up?)")
     go.set()
     _show_progress(spec["duration"], on_progress)
@@ -38,10 +45,8 @@ def run_clients(spec, processes, on_progress=None):
         try:
             outcome = results.get(timeout=spec["duration"] + START_TIMEOUT)
         except queue.Empty:
-            _stop(procs)
             raise ConcoordError("bench: a client process did not report") from None
         if isinstance(outcome, str):
-            _stop(procs)
             raise ConcoordError(f"bench: a client failed: {outcome}")
         count, samples = outcome
         operations += count
@@ -64,57 +69,67 @@ def _stop(procs):
 
 
 def _client_main(spec, results, ready, go):
-    """One client process: ``threads`` callers (or one pipelining caller) for ``duration``."""
+    """One client process: ``threads`` callers (or one pipelining caller) for ``duration``,
+    each with a session of its own to ConCoord or to a baseline (sessions.py)."""
     try:
         from concoord.security.flags import configure_from_args
-        configure_from_args(spec["security"])
-        from concoord.client.proxy import ClientProxy
-        proxies = [ClientProxy(spec["bootstrap"], timeout=30) for _ in range(spec["threads"])]
-        for proxy in proxies:
+        if spec.get("security") is not None:
+            configure_from_args(spec["security"])
+        from concoord.bench.sessions import connect
+        sessions = [connect(spec) for _ in range(spec["threads"])]
+        for session in sessions:
             for _ in range(WARMUP_CALLS):
-                proxy._invoke(spec["method"])
+                session.call()
         ready.release()
         go.wait()
         run = _pipelined if spec["window"] else _sequential
-        outcomes = [None] * len(proxies)
-        threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(
-            i, run(proxies[i], spec))) for i in range(len(proxies))]
+        outcomes = [None] * len(sessions)
+
+        def caller(i):
+            try:
+                outcomes[i] = run(sessions[i], spec)
+            except Exception as exc:  # noqa: BLE001 - the process reports it as one line
+                outcomes[i] = exc
+        threads = [threading.Thread(target=caller, args=(i,)) for i in range(len(sessions))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        if failed:
+            raise failed[0]
         latencies = array.array("d")
         for _, samples in outcomes:
             latencies.extend(samples)
         results.put((sum(count for count, _ in outcomes), latencies.tobytes()))
-        for proxy in proxies:
-            proxy.close()
+        for session in sessions:
+            session.close()
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
         ready.release()
         results.put(f"{type(exc).__name__}: {exc}")
 
 
-def _sequential(proxy, spec):
-    method, latencies = spec["method"], array.array("d")
+def _sequential(session, spec):
+    call, latencies = session.call, array.array("d")
     clock = time.perf_counter
     deadline = clock() + spec["duration"]
     while True:
         started = clock()
         if started >= deadline:
             break
-        proxy._invoke(method)
+        call()
         latencies.append(clock() - started)
     return len(latencies), latencies
 
 
-def _pipelined(proxy, spec):
+def _pipelined(session, spec):
     """Up to ``window`` calls in flight; each call's latency is from send to its reply."""
-    method, latencies = spec["method"], array.array("d")
+    latencies = array.array("d")
     slots, clock, failures = threading.Semaphore(spec["window"]), time.perf_counter, []
 
-    def done(future, started):
-        if future.exception() is not None:
-            failures.append(future.exception())
+    def done(exception, started):
+        if exception is not None:
+            failures.append(exception)
         else:
             latencies.append(clock() - started)
         slots.release()
@@ -122,7 +137,7 @@ def _pipelined(proxy, spec):
     while clock() < deadline and not failures:
         slots.acquire()
         started = clock()
-        proxy.call_async(method).add_done_callback(lambda f, s=started: done(f, s))
+        session.call_async(lambda e, s=started: done(e, s))
     for _ in range(spec["window"]):
         slots.acquire()
     if failures:
@@ -175,3 +190,24 @@ def summarize_failover(kill_times, stop_times):
                 "p90_s": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
                 "trials": ordered}
     return {"kill": stats(kill_times), "stop": stats(stop_times)}
+
+
+def median_of_runs(runs):
+    """One measurement from ``runs`` of them (the _run_all dicts of commands.py): the median of
+    each figure, W5's trials pooled, the W2 sweep's median per client count; the latency CDFs
+    are the last run's (a CDF has no median)."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    results = {}
+    for name, result in last["results"].items():
+        if name == "W5":
+            results[name] = summarize_failover(
+                [t for run in runs for t in run["results"][name]["kill"]["trials"]],
+                [t for run in runs for t in run["results"][name]["stop"]["trials"]])
+        else:
+            results[name] = {key: statistics.median(run["results"][name][key] for run in runs)
+                             for key in result}
+    sweep = [(clients, statistics.median(run["sweep"][i][1] for run in runs))
+             for i, (clients, _) in enumerate(last["sweep"])]
+    return dict(last, results=results, sweep=sweep)
