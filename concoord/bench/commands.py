@@ -8,7 +8,7 @@ from concoord.argtypes import positive_int
 from concoord.errors import ConcoordError
 from concoord.security.flags import add_security_flags
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 SWEEP = (1, 2, 4, 8, 16)
 DESCRIPTION = (
     "Measure an instance with the README's Counter (or -o CLASS). Without -b it starts its own "
@@ -17,7 +17,9 @@ DESCRIPTION = (
     "processes, synchronous writes. W3: 1 client, up to --window asynchronous writes in "
     "flight. W4: 1 client, sequential linearizable reads (a @readonly method: no log slot). W5: "
     "SIGKILL, then SIGSTOP, the leader and time the next acknowledged write (--trials each; "
-    "local instance only). Clients always run in processes of their own. --baseline etcd|zookeeper "
+    "local instance only). W6: a watcher of the read method, time from the start of each write "
+    "to the watcher's change. Clients always run in processes of their own. "
+    "--baseline etcd|zookeeper "
     "then runs W1-W4 against a 3-member etcd or ZooKeeper started on this host (durable, their "
     "defaults) and prints ours, theirs and the ratio ours/theirs side by side.")
 BASELINES = ("etcd", "zookeeper")
@@ -41,7 +43,7 @@ def add_commands(commands):
     parser.add_argument("--read-method", default="getvalue",
                         help="the read for W4, a @concoord.readonly method (default getvalue)")
     parser.add_argument("--workloads", type=_workloads, default=list(WORKLOADS),
-                        help="comma-separated subset of W1,W2,W3,W4,W5 (default all)")
+                        help="comma-separated subset of W1,W2,W3,W4,W5,W6 (default all)")
     parser.add_argument("--duration", type=float, default=10.0,
                         help="seconds per workload (default 10)")
     parser.add_argument("--clients", type=positive_int, default=16,
@@ -168,7 +170,9 @@ def _check_reachable(bootstrap):
 # What a baseline cannot run, and why (printed in the table and the JSON).
 SKIPPED = {"W3": {"etcd": "the etcd3 client has no pipelining"},
            "W5": {"etcd": "failover is measured for ConCoord only",
-                  "zookeeper": "failover is measured for ConCoord only"}}
+                  "zookeeper": "failover is measured for ConCoord only"},
+           "W6": {"etcd": "watch latency is measured for ConCoord only",
+                  "zookeeper": "watch latency is measured for ConCoord only"}}
 
 
 def _run_all(args, cluster, client):
@@ -186,6 +190,9 @@ def _run_all(args, cluster, client):
         if name == "W5":
             results["W5"] = _failover(args, cluster, client["bootstrap"])
             continue
+        if name == "W6":
+            results["W6"] = _watch_latency(args, client["bootstrap"])
+            continue
         op, processes, threads, window = plan[name]
         result, latencies = _measure(args, name + label, dict(client, op=op), threads,
                                      processes, window)
@@ -197,6 +204,16 @@ def _run_all(args, cluster, client):
                                  clients, min(args.processes, clients), 0)
             sweep.append((clients, result["ops_per_second"]))
     return {"results": results, "sweep": sweep, "cdfs": cdfs, "skipped": skipped}
+
+
+def _watch_latency(args, bootstrap):
+    from concoord.bench import watch_latency, workloads
+    say(f"bench: W6: 1 writer, 1 watcher of {args.read_method}, {args.duration:g} s ...")
+    latencies = watch_latency.measure(bootstrap, args.method, args.read_method, args.duration)
+    result = workloads.summarize(len(latencies), latencies, args.duration)
+    say(f"bench: W6: {len(latencies):,} changes seen, p50 {result['p50_ms']:.3f} ms, "
+        f"p99 {result['p99_ms']:.3f} ms")
+    return result
 
 
 def _measure(args, label, client, threads, processes, window):

@@ -7,7 +7,8 @@ import sys
 
 TITLES = {"W1": "1 client, sequential writes", "W2": "{clients} client threads, sync writes",
           "W3": "1 client, pipelined writes (window {window})",
-          "W4": "1 client, linearizable reads", "W5": "failover: next write after the leader"}
+          "W4": "1 client, linearizable reads", "W5": "failover: next write after the leader",
+          "W6": "watch: write start to watcher's change"}
 
 
 def compare(ours, theirs):

@@ -40,6 +40,15 @@ def test_failover_is_timed_for_kill_and_stop(tmp_path):
     assert "SIGKILL" in result.stdout and "SIGSTOP" in result.stdout
 
 
+def test_watch_latency_is_measured_per_change(tmp_path):
+    out = tmp_path / "watch.json"
+    result = bench("--workloads", "W6", "--duration", 1, "--json", out)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())["results"]["W6"]
+    assert figures["operations"] > 0 and 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert "W6: watch" in result.stdout
+
+
 def test_bad_flags_and_dead_hosts_are_one_line_errors():
     unknown = bench("--workloads", "W9")
     assert unknown.returncode == 2 and "unknown workload 'W9'" in unknown.stderr
