@@ -57,6 +57,7 @@ class Admission:
         self.max_in_flight = max_in_flight
         self._in_flight = {}     # connection -> {(client id, number) not yet answered}
         self._ids = {}           # connection -> the client ids it has used
+        self._keys = {}          # connection -> {client key: its id} (hashed once)
 
     def check(self, conn, msg):
         """ACCEPT, DISCONNECT, or a Refused (answer the request with its error)."""
@@ -67,7 +68,7 @@ class Admission:
             return DISCONNECT
         if not isinstance(msg, ClientRequest):
             return ACCEPT
-        if client_id_of(msg.src) != msg.command.client_id:
+        if self._id_of(conn, msg.src) != msg.command.client_id:
             log.warning("refused a request from %s: its client id is not its key's", conn.peer)
             return REFUSE_ID
         ids = self._ids.setdefault(conn, set())
@@ -95,6 +96,18 @@ class Admission:
         waiting.add(key)
         return ACCEPT
 
+    def _id_of(self, conn, key):
+        """client_id_of(key), hashed once per key and connection (it runs for every request;
+        a connection has at most MAX_IDS_PER_CONNECTION ids, so at most that many keys
+        pass, plus one refused key kept at a time)."""
+        known = self._keys.setdefault(conn, {})
+        client_id = known.get(key)
+        if client_id is None:
+            if len(known) > MAX_IDS_PER_CONNECTION:
+                known.clear()
+            client_id = known[key] = client_id_of(key)
+        return client_id
+
     def answered(self, conn, reply):
         """A reply went out on ``conn``; a parked call (BLOCKED) is still waiting."""
         if reply.status != BLOCKED:
@@ -105,3 +118,4 @@ class Admission:
     def forget(self, conn):
         self._in_flight.pop(conn, None)
         self._ids.pop(conn, None)
+        self._keys.pop(conn, None)
