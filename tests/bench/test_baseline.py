@@ -23,12 +23,12 @@ def bench(*args, env=None, timeout=100):
 
 def test_etcd_side_by_side_in_the_table_and_the_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = bench("--baseline", "etcd", "--workloads", "W1,W4", "--duration", 1,
+    result = bench("--baseline", "etcd", "--workloads", "W1,W4,W6", "--duration", 1,
                    "--json", out)
     assert result.returncode == 0, result.stderr
     comparison = json.loads(out.read_text())["comparison"]
     assert comparison["system"] == "etcd" and comparison["members"] == 3
-    assert set(comparison["workloads"]) == {"W1", "W4"}
+    assert set(comparison["workloads"]) == {"W1", "W4", "W6"}
     for name, row in comparison["workloads"].items():
         for key in ("ops_per_second", "p50_ms"):
             assert row["ours"][key] > 0 and row["theirs"][key] > 0, (name, key)
