@@ -270,3 +270,23 @@ def test_lease_reads_are_linearizable_only_within_the_clock_drift_bound(leader_c
     assert (answer is not None and answer == (OK, 1)) is stale, answer
     if answer is not None and answer[0] == OK:
         assert stale or answer[1] == 2
+
+
+def test_a_refused_candidate_that_is_behind_the_acceptors_catches_up_instead():
+    """Bug (found by the simulator): a replica restarted empty after it had been removed
+    campaigned with a higher ballot; the acceptors, leased to the live leader, refused it
+    (their Promise carried the leader's lower ballot and a gc_below past its slot_out), it
+    ignored those answers, heard no heartbeats (not a member) and campaigned forever."""
+    from concoord.protocol.leader import CANDIDATE
+    from concoord.wire.messages import CatchupRequest, Promise
+    from concoord.wire.types import Ballot
+
+    net = Net()
+    r2 = net.nodes["r2"]
+    r2.leader.campaign(net.now, Effects())
+    assert r2.leader.state == CANDIDATE and r2.replica.slot_out == 1
+    leased_to = Ballot(0, "r0", 0)             # below r2's ballot: a refusal, not a preemption
+    r2.handle(Promise("a0", leased_to, 1, (), 50), net.now)
+    assert r2.leader.state == FOLLOWER and r2.leader.leader_slot_out >= 50
+    sent = r2.tick(net.now + 1.0).sends
+    assert any(isinstance(msg, CatchupRequest) for _, msg in sent), "it must catch up"
