@@ -65,3 +65,27 @@ def test_a_watch_ends_with_its_clients_session():
     assert net.reply_to(watch).status == REJECTED
     net.request("r0", "increment", "c", [])
     assert len(notifications(net, watch)) == 1, "no change after the session expired"
+
+
+def test_a_leader_that_jumps_to_a_snapshot_flags_its_watches():
+    """Bug (found by the simulator, seed 159): a leader that caught up by installing a snapshot
+    applied commands its watchers never heard of; their next change skipped values unflagged."""
+    from concoord.protocol.effects import Effects
+    from concoord.protocol.snapshot import take_snapshot
+    from concoord.wire.messages import CatchupReply
+    from concoord.wire.types import Batch, Command
+    from concoord.wire.values import encode_call_arguments
+
+    net = counter_net()
+    watch = net.request("r0", "@watch", "w", ["getvalue", [], {}, [0, 0]])
+    r0, r1 = net.nodes["r0"], net.nodes["r1"]
+    ahead = r1.replica
+    for number in range(1, 4):          # three increments r0 never sees one by one
+        slot = ahead.slot_out + 5
+        ahead.slot_out = slot
+        ahead.on_decision(slot, Batch(1.0, (Command("c", number, "increment",
+                                                    encode_call_arguments([], {})),)), Effects())
+    effects = r0.handle(CatchupReply("r1", (), take_snapshot(ahead), ahead.slot_out), net.now)
+    net.replies.extend(effects.replies)
+    slot, _, compacted, _, value = notifications(net, watch)[-1]
+    assert compacted and decode_value(value) == 3 and slot == ahead.slot_out - 1
