@@ -138,7 +138,7 @@ class ReplicaNode:
                                                REDIRECT, b"", hint))
             return
         if command.method in (WATCH, UNWATCH):
-            return self._on_watch(command, effects)
+            return self._on_watch(command, now, effects)
         if self.state_machine.is_readonly(command.method) and self.leader.lease_valid(now):
             self.reads.append((self.leader.read_barrier(), command))
             return self._serve_reads(now, effects)
@@ -150,7 +150,7 @@ class ReplicaNode:
         else:
             self.leader.submit(command, now, effects)
 
-    def _on_watch(self, command, effects):
+    def _on_watch(self, command, now, effects):
         """@watch [method, args, kwargs, [slot, index] last seen] or @unwatch [number]."""
         try:
             args, _ = decode_call_arguments(command.args)
@@ -164,7 +164,7 @@ class ReplicaNode:
             tag = (self.replica.slot_out - 1, END_OF_SLOT)
             return self.watches.register(command, method, call_args, call_kwargs,
                                          self._missed_since(*last), self.state_machine, tag,
-                                         effects)
+                                         self._read_stamp(now), effects)
         self._refuse(command, f"malformed {command.method}", effects)
 
     def _missed_since(self, slot, index):

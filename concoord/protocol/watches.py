@@ -43,9 +43,11 @@ class Watches:
     def __len__(self):
         return len(self._watches)
 
-    def register(self, command, method, args, kwargs, compacted, state_machine, tag, effects):
+    def register(self, command, method, args, kwargs, compacted, state_machine, tag, stamp,
+                 effects):
         """A client's @watch: refuse it, or register it and send the current result (tagged
-        ``tag``; ``compacted`` if changes since the client's last tag may be unseen)."""
+        ``tag``, evaluated with the clock ``stamp`` as a lease read is; ``compacted`` if
+        changes since the client's last tag may be unseen)."""
         reason = self._refusal(command.client_id, method, state_machine)
         if reason is not None:
             return self._reply(command.client_id, command.number, REJECTED,
@@ -61,7 +63,7 @@ class Watches:
             (client_id, number), _ = self._watches.popitem(last=False)
             self._reply(client_id, number, REJECTED, encode_value(ExceptionValue(
                 "RuntimeError", ["watch dropped: this leader has too many watches"])), effects)
-        self._evaluate(key, watch, state_machine, tag, effects, force=True)
+        self._evaluate(key, watch, state_machine, tag, effects, force=True, stamp=stamp)
 
     def _refusal(self, client_id, method, state_machine):
         if not isinstance(method, str) or state_machine.refusal(method) is not None \
@@ -87,7 +89,7 @@ class Watches:
         for key, watch in self._watches.items():
             self._evaluate(key, watch, state_machine, tag, effects, stamp=stamp)
 
-    def _evaluate(self, key, watch, state_machine, tag, effects, force=False, stamp=0.0):
+    def _evaluate(self, key, watch, state_machine, tag, effects, stamp, force=False):
         result = state_machine.execute(watch.read, None, stamp)
         if result == watch.sent and not force:
             return

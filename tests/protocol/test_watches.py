@@ -89,3 +89,21 @@ def test_a_leader_that_jumps_to_a_snapshot_flags_its_watches():
     net.replies.extend(effects.replies)
     slot, _, compacted, _, value = notifications(net, watch)[-1]
     assert compacted and decode_value(value) == 3 and slot == ahead.slot_out - 1
+
+
+def test_a_watch_sees_the_leaders_clock_from_its_first_result():
+    """The first result of a watch is evaluated outside the log, like a lease read: it must
+    see the leader's clock, not time 0 (the class of issue 13's bug 5)."""
+    import concoord
+    from concoord import determinism
+
+    class Clock:
+        @concoord.readonly
+        def now(self):
+            return determinism.time()
+
+    net = Net(state_machines={r: ObjectHost(Clock) for r in ("r0", "r1", "r2")})
+    elect_r0(net)
+    watch = net.request("r0", "@watch", "w", ["now", [], {}, [0, 0]])
+    (_, _, _, _, value), = notifications(net, watch)
+    assert decode_value(value) > 0
