@@ -4,7 +4,7 @@
         print(change.value, change.slot)
 
 The leader evaluates the method after every command it applies and pushes the result when it
-changed (concoord.protocol.watches). What a watcher sees is in log order and never older than
+changed (concoord.host.watches). What a watcher sees is in log order and never older than
 what it has seen: each Change carries the (slot, index) of the command it reflects, and a
 notification not newer than the last one is dropped. After a failover or a reconnect the watch
 is registered again with the last tag seen; the first Change then has ``compacted`` True if the

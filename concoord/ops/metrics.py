@@ -155,10 +155,10 @@ class RuntimeObserver:
                 arrived = self._arrived.get((command.client_id, command.number))
                 if arrived is not None:
                     self.proposal_seconds.observe(now - arrived)
-        replica = node.replica
+        learner = node.learner
         for slot in self._proposed.keys() - in_phase2.keys():
             proposed = self._proposed.pop(slot)
-            if slot < replica.slot_out or slot in replica.decisions:   # not a lost leadership
+            if slot < learner.slot_out or slot in learner.decisions:   # not a lost leadership
                 self.commit_seconds.observe(now - proposed)
 
     @_never_raises
@@ -206,13 +206,13 @@ class ChangeSampler:
             if self._snapshot_at is not None and store.written_at != self._snapshot_at:
                 self.snapshots += 1
             self._snapshot_at = store.written_at
-        replica = node.replica
-        first = replica.slot_out if self._next_slot is None else self._next_slot
-        for slot in range(max(first, replica.oldest_decision()), replica.slot_out):
-            batch = replica.decisions.get(slot)
+        learner = node.learner
+        first = learner.slot_out if self._next_slot is None else self._next_slot
+        for slot in range(max(first, learner.oldest_decision()), learner.slot_out):
+            batch = learner.decisions.get(slot)
             if batch is not None:
                 self.batch_commands.observe(len(batch.commands))
-        self._next_slot = replica.slot_out
+        self._next_slot = learner.slot_out
 
 
 class NodeCollector:
@@ -253,13 +253,13 @@ class NodeCollector:
         if self.role != "replica":
             return {"promised_round": node.promised.round, "accepted_slots": len(node.accepted),
                     "gc_below": node.gc_below}
-        leader, replica, config = node.leader, node.replica, node.configs.latest
-        applied = replica.slot_out - 1
+        leader, learner, config = node.leader, node.learner, node.configs.latest
+        applied = learner.slot_out - 1
         return {
             "is_leader": int(leader.is_active), "state": leader.state,
             "ballot_round": leader.leader_ballot.round, "applied": applied,
             "lag": 0 if leader.is_active else max(0, leader.leader_slot_out - 1 - applied),
-            "commands": replica.commands_applied, "sessions": len(replica.sessions),
+            "commands": learner.commands_applied, "sessions": len(learner.sessions),
             "parked": len(getattr(node.state_machine, "parked", ())),
             "replicas": len(config.replicas), "acceptors": len(config.acceptors),
             "pending": len(leader.batcher.pending) if leader.is_active else 0,

@@ -49,11 +49,11 @@ class Batcher:
         for command in commands:
             self.in_flight.discard((command.client_id, command.number))
 
-    def forget_applied(self, client_table):
-        """After a snapshot install: the slots it skipped were applied without on_applied
-        seeing them; kept in flight, their commands' retries would be dropped forever."""
-        self.in_flight = {key for key in self.in_flight
-                          if client_table.lookup(*key)[0] == "new"}
+    def forget_proposed(self):
+        """After a snapshot install: the slots it skipped were applied without applied()
+        seeing them; kept in flight, their commands' retries would be dropped forever. Only the
+        commands still waiting stay (one proposed twice runs once: the host's exactly-once)."""
+        self.in_flight = {(c.client_id, c.number) for c in self.pending}
 
     def clear(self):
         self.pending.clear()

@@ -2,16 +2,24 @@
 
 The driver (the runtime or the simulator) must make ``persist`` records durable before any of
 ``sends`` leave, because an acceptor's promise is only a promise once it survives a crash.
+
+A replica's handlers also hand over what the host must apply (concoord.host.HostedReplica does,
+before the node's next input): ``committed`` slots in order, then the lease ``reads`` that became
+ready (they must see every slot committed before them), and the ``watches`` to register at this
+leader. Their replies join ``replies``.
 """
 
 
 class Effects:
-    __slots__ = ("sends", "persist", "replies")
+    __slots__ = ("sends", "persist", "replies", "committed", "reads", "watches")
 
     def __init__(self):
-        self.sends = []     # (destination node id, message)
-        self.persist = []   # acceptor records, opaque to the driver
-        self.replies = []   # ClientReply messages, delivered to reply.client_id if connected here
+        self.sends = []      # (destination node id, message)
+        self.persist = []    # acceptor records, opaque to the driver
+        self.replies = []    # ClientReply messages, delivered to reply.client_id if connected here
+        self.committed = []  # learner.Committed: decided slots for the host to apply, in order
+        self.reads = []      # (command, clock stamp): lease reads for the host to answer
+        self.watches = []    # (command, clock stamp): @watch/@unwatch for the host at the leader
 
     def send(self, dest, msg):
         self.sends.append((dest, msg))
@@ -21,10 +29,9 @@ class Effects:
             self.sends.append((dest, msg))
 
     def extend(self, other):
-        self.sends.extend(other.sends)
-        self.persist.extend(other.persist)
-        self.replies.extend(other.replies)
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
         return self
 
     def __bool__(self):
-        return bool(self.sends or self.persist or self.replies)
+        return any(getattr(self, name) for name in self.__slots__)

@@ -1,13 +1,13 @@
 """The leader colocated with a replica (PMMC's Leader): elects itself when the active leader
 falls silent, runs phase 1 (Scout) and phase 2 (Commander), and pipelines up to WINDOW slots
-past its replica's slot_out. What it uses, one concern per module: phases.py (quorum counting),
+past its learner's slot_out. What it uses, one concern per module: phases.py (quorum counting),
 batcher.py (client commands into slots), read_lease.py, progress.py (log GC), dead_replicas.py
 and sessions.py (failure detection of replicas and clients).
 
 Safety rules this code keeps (PMMC, with reconfiguration):
 - per slot it proposes the batch of the highest-ballot pvalue reported by a phase-1 quorum of the
   acceptor set that governs that slot, or anything (a no-op or new commands) if none was reported;
-- it proposes only below replica.slot_out + WINDOW, so the configuration of every slot it proposes
+- it proposes only below learner.slot_out + WINDOW, so the configuration of every slot it proposes
   in is decided and known (a reconfiguration in slot s governs from s + WINDOW);
 - it follows (and sends clients to) only a ballot that became active: a heartbeat's, or its own.
 Liveness: only one replica campaigns at a time, in rank order after the silent leader, and a
@@ -29,12 +29,12 @@ FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
 
 
 class Leader:
-    def __init__(self, node_id, replica, timing, now, incarnation=0):
+    def __init__(self, node_id, learner, timing, now, incarnation=0):
         self.node_id = node_id
         self.incarnation = incarnation    # unique per life of this node (see Ballot)
         self.clock_offset = 0.0           # driver's wall clock minus ``now``: batch time stamps
-        self.replica = replica
-        self.configs = replica.configs
+        self.learner = learner
+        self.configs = learner.configs
         self.timing = timing
         self.state = FOLLOWER
         self.ballot = ZERO_BALLOT         # this node's ballot while campaigning or active
@@ -52,7 +52,7 @@ class Leader:
         self.sessions = SessionTracker()
         self.internal_commands = 0        # numbers the commands this life proposes itself
         self.active_since = now
-        replica.on_reconfigure = self._on_reconfigure
+        learner.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
     def _reset_ballot_state(self, now):
@@ -60,7 +60,7 @@ class Leader:
         self.adopted = {}         # acceptor set -> {slot: PValue} (phase 1 done for self.ballot)
         self.commanders = {}      # slot -> Commander (phase 2 under way)
         self.proposals = {}       # slot -> Batch proposed under self.ballot
-        self.next_slot = self.replica.slot_out
+        self.next_slot = self.learner.slot_out
         self.constrained_up_to = 0
         self.acceptor_acks = {}   # acceptor -> time of its last reply under self.ballot
         self.lease.reset()
@@ -99,7 +99,7 @@ class Leader:
         self.state = CANDIDATE
         self._reset_ballot_state(now)
         self.last_heard = now
-        for slot in range(self.replica.slot_out, self.replica.slot_out + self.configs.window):
+        for slot in range(self.learner.slot_out, self.learner.slot_out + self.configs.window):
             self._ensure_scout(self.configs.config_for(slot).acceptors, slot, now, effects)
 
     def _ensure_scout(self, acceptors, from_slot, now, effects):
@@ -126,7 +126,7 @@ class Leader:
     # ---- phase 1 --------------------------------------------------------------------------
 
     def on_promise(self, msg, now, effects):
-        if msg.gc_below > self.replica.slot_out and self.state != FOLLOWER:
+        if msg.gc_below > self.learner.slot_out and self.state != FOLLOWER:
             # Acceptors forgot slots this replica never applied: recovering them from phase 1
             # is impossible, so catch up from a peer's snapshot first. (Also when the acceptor
             # refused us for another leader's lease: a replica restarted empty after it was
@@ -148,7 +148,7 @@ class Leader:
             self.leader_id = self.node_id
             self.leader_ballot = self.highest_ballot = self.ballot
             self.active_since = now
-            self.sessions.restart(self.replica.sessions, now)
+            self.sessions.restart(self.learner.sessions, now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
@@ -165,11 +165,11 @@ class Leader:
             self._propose_more(now, effects)
 
     def _propose_more(self, now, effects):
-        limit = self.replica.slot_out + self.configs.window
-        self.next_slot = max(self.next_slot, self.replica.slot_out)
+        limit = self.learner.slot_out + self.configs.window
+        self.next_slot = max(self.next_slot, self.learner.slot_out)
         while self.state == ACTIVE and self.next_slot < limit:
             slot = self.next_slot
-            if self.replica.decided(slot) is None and slot not in self.proposals:
+            if self.learner.decided(slot) is None and slot not in self.proposals:
                 acceptors = self.configs.config_for(slot).acceptors
                 if acceptors not in self.adopted:
                     self._ensure_scout(acceptors, slot, now, effects)
@@ -201,7 +201,7 @@ class Leader:
 
     def _command(self, slot, batch, now, effects):
         assert slot not in self.proposals, "one proposal per slot per ballot"
-        assert slot < self.replica.slot_out + self.configs.window, "proposal beyond the window"
+        assert slot < self.learner.slot_out + self.configs.window, "proposal beyond the window"
         self.proposals[slot] = batch
         commander = Commander(self.ballot, slot, batch, self.configs.config_for(slot).acceptors,
                               now)
@@ -231,15 +231,15 @@ class Leader:
         return msg.slot, commander.batch
 
     def on_applied(self, slot, batch, now, effects):
-        """The colocated replica applied a slot: its commands are no longer in flight."""
+        """The colocated learner handed a slot over: its commands are no longer in flight."""
         # A decision that differs from our proposal is legitimate: our proposal never reached
         # a quorum and a higher ballot (which we will hear of) chose something else.
         self.proposals.pop(slot, None)
         self.commanders.pop(slot, None)
         self.batcher.applied(batch.commands)
         for command in batch.commands:
-            if command.method == "@session" and command.client_id in self.replica.sessions:
-                self.sessions.open(command.client_id, self.replica.sessions[command.client_id],
+            if command.method == "@session" and command.client_id in self.learner.sessions:
+                self.sessions.open(command.client_id, self.learner.sessions[command.client_id],
                                    now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
@@ -247,7 +247,7 @@ class Leader:
     def read_barrier(self):
         """Slot the replica must have applied before a read may be answered locally: every
         slot this leader proposed, recovered or knows decided."""
-        known = max(self.replica.decisions, default=0)
+        known = max(self.learner.decisions, default=0)
         return max(self.next_slot, known + 1, self.constrained_up_to + 1)
 
     # ---- liveness -------------------------------------------------------------------------
@@ -285,7 +285,7 @@ class Leader:
     def _governing(self):
         """The configurations of every slot this leader has not applied yet: another leader
         could decide in any of them, so leases and liveness must cover them all."""
-        return self.configs.governing_from(self.replica.slot_out)
+        return self.configs.governing_from(self.learner.slot_out)
 
     def lease_valid(self, now):
         """True while this leader may answer reads from its replica's state (read_lease.py).
@@ -322,7 +322,7 @@ class Leader:
     def _expire_sessions(self, now, effects):
         """Clients silent past their lease are declared dead through the log."""
         for client_id in self.sessions.expired(now):
-            if client_id in self.replica.sessions:
+            if client_id in self.learner.sessions:
                 self._propose_internal("@expire", [client_id], now, effects)
 
     def _propose_internal(self, method, args, now, effects):
@@ -350,7 +350,7 @@ class Leader:
         self.last_heartbeat = now
         governing = self._governing()
         config = self.configs.latest
-        beat = Heartbeat(self.node_id, self.ballot, self.replica.slot_out, config, float(now),
+        beat = Heartbeat(self.node_id, self.ballot, self.learner.slot_out, config, float(now),
                          float(self.timing.lease))
         effects.broadcast(sorted({a for c in governing for a in c.acceptors}), beat)
         if all(self._answered_recently(c, now) for c in governing):
@@ -362,7 +362,7 @@ class Leader:
         return recent >= config.quorum()
 
     def check_invariants(self):
-        window_end = self.replica.slot_out + self.configs.window
+        window_end = self.learner.slot_out + self.configs.window
         assert all(slot < window_end for slot in self.proposals), "proposal beyond the window"
         assert self.state != ACTIVE or self.leader_ballot == self.ballot
         assert self.ballot <= self.highest_ballot or self.state == FOLLOWER

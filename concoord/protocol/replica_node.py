@@ -1,48 +1,79 @@
-"""A replica node: the Replica and its colocated Leader, behind one handle/tick interface.
+"""A replica node's agreeing half: the Learner and its colocated Leader, behind one handle/tick
+interface. Every input is a message plus the current time, every output an Effects.
 
-This is what the runtime drives for `concoord replica` and what the simulator drives for each
-replica: every input is a message plus the current time, every output an Effects.
+It never runs the object: decided slots leave in Effects.committed, ready lease reads in
+Effects.reads, watch registrations in Effects.watches, and concoord.host.HostedReplica applies
+them. Before proposing a client's command it asks the host three questions that run no user code
+(``host``, see HostQueries): may this method be called, does it only read, and has this
+command already run.
 """
 
 from collections import deque
+from typing import Optional, Protocol, Tuple
 
 from concoord.protocol.config import ConfigHistory, with_node
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import Leader
-from concoord.protocol.replica import Replica
-from concoord.protocol.snapshot import install_snapshot, take_snapshot
+from concoord.protocol.learner import Learner, rejection, reply
 from concoord.protocol.timing import Timing
-from concoord.protocol.watches import UNWATCH, WATCH, Watches
 from concoord.errors import WireError
 from concoord.wire.messages import (
-    OK, REDIRECT, REJECTED, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply,
+    OK, REDIRECT, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply,
     CatchupRequest, ClientReply, ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
-from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
+from concoord.wire.values import decode_call_arguments, encode_value
 
 
 KEEPALIVE = "@keepalive"
-RETAINED_DECISIONS = 1024      # applied slots kept to catch peers up without a snapshot ...
+WATCH, UNWATCH = "@watch", "@unwatch"
+RETAINED_DECISIONS = 1024      # handed-over slots kept to catch peers up without a snapshot ...
 RETAINED_COMMANDS = 16384      # ... and at most about this many commands in them
 FROM_ACCEPTORS = (Promise, Accepted, HeartbeatReply)
 FROM_REPLICAS = (Decision, Heartbeat, CatchupReply, Applied)
 # Internal operations a client may request (the rest, like @expire, only the leader proposes).
 CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE, WATCH, UNWATCH)
-END_OF_SLOT = 1 << 30     # a watch tag's index meaning "after the whole slot"
 # Of those, the ones that change who is in the instance: when the instance has a secret, only
 # connections that authenticated as nodes may send them (see concoord.runtime.admission).
 NODE_ONLY = ("@join", "@remove")
+Reply = Tuple[int, bytes]     # (status, encoded value), as in a ClientReply
+
+
+class HostQueries(Protocol):
+    """What the node asks the host before proposing a client's command (no user code runs)."""
+
+    def refusal(self, method: str) -> Optional[str]:
+        """Why a client may not call ``method`` at all, or None."""
+
+    def is_readonly(self, method: str) -> bool:
+        """True if ``method`` only reads: the leader may answer it from its read lease."""
+
+    def lookup(self, client_id: str, number: int) -> Tuple[str, Optional[Reply]]:
+        """('new', None), ('done', stored reply) or ('stale', None): exactly-once."""
+
+
+class NothingRunYet:
+    """HostQueries of a host that accepts every method, none read-only, and has run nothing:
+    for protocol tests that drive a ReplicaNode alone."""
+
+    def refusal(self, method):
+        return None
+
+    def is_readonly(self, method):
+        return False
+
+    def lookup(self, client_id, number):
+        return "new", None
 
 
 class ReplicaNode:
-    def __init__(self, node_id, configuration, state_machine, now, timing=Timing(), window=None,
-                 incarnation=0):
+    def __init__(self, node_id, configuration, now, timing=Timing(), window=None,
+                 incarnation=0, host=None):
         history = (configuration if isinstance(configuration, ConfigHistory)
                    else ConfigHistory(configuration, **({"window": window} if window else {})))
         self.node_id = node_id
         self.timing = timing
-        self.state_machine = state_machine
-        self.replica = Replica(node_id, history, state_machine)
-        self.leader = Leader(node_id, self.replica, timing, now, incarnation)
+        self.host = host or NothingRunYet()
+        self.learner = Learner(node_id, history)
+        self.leader = Leader(node_id, self.learner, timing, now, incarnation)
         self.last_catchup = now - timing.catchup_interval
         self.reads = deque()       # (read barrier slot, command): lease reads waiting to run
         self.durable = False       # True when the driver persists snapshots (a data dir)
@@ -51,31 +82,19 @@ class ReplicaNode:
         self.retained_commands = RETAINED_COMMANDS
         self.known_peers = set()   # replicas a joining node learnt of from its bootstrap
         self.catchup_turn = 0
-        self._served_snapshot = (None, None)   # (slot_out, snapshot) last sent to a peer
-        self.watches = Watches(node_id)
-        self.replica.after_command = self._after_command
-        self._leading = False      # was the leader after the last input (watches follow it)
 
     @property
     def configs(self):
-        return self.replica.configs
+        return self.learner.configs
 
     def handle(self, msg, now):
         effects = Effects()
         handler = self._HANDLERS.get(type(msg))
-        if handler is not None and self._from_member(msg):
+        if handler is not None and self.from_member(msg):
             handler(self, msg, now, effects)
-        self._follow_leadership(effects)
         return effects
 
-    def _follow_leadership(self, effects):
-        """Watches live at the leader: when it stops leading, its watchers go elsewhere."""
-        if self._leading and not self.leader.is_active:
-            hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
-            self.watches.step_down(hint, effects)
-        self._leading = self.leader.is_active
-
-    def _from_member(self, msg):
+    def from_member(self, msg):
         """Consensus messages count only from the members that may send them: a stranger's
         Decision, Heartbeat or high-ballot Promise must not steer this replica."""
         replicas, acceptors = self.configs.members()
@@ -91,20 +110,19 @@ class ReplicaNode:
         self._serve_reads(now, effects)
         if self.leader.is_active:
             self.leader.update_gc_floor(now, self.applied_durably())
-        self._follow_leadership(effects)
-        if (len(self.replica.decisions) > 2 * self.retained_decisions
-                or self.replica.held_commands > 2 * self.retained_commands):
+        if (len(self.learner.decisions) > 2 * self.retained_decisions
+                or self.learner.held_commands > 2 * self.retained_commands):
             floor = self._retention_floor()
-            self.replica.forget_before(floor)
+            self.learner.forget_before(floor)
             self.configs.forget_before(floor)   # configurations of forgotten slots only
         return effects
 
     def _retention_floor(self):
-        """The oldest applied slot to keep: the last retained_decisions slots, fewer if they
+        """The oldest handed-over slot to keep: the last retained_decisions slots, fewer if they
         hold more than retained_commands commands (memory follows commands, not slots)."""
-        slot, commands = self.replica.slot_out, 0
-        while slot > self.replica.slot_out - self.retained_decisions:
-            batch = self.replica.decisions.get(slot - 1)
+        slot, commands = self.learner.slot_out, 0
+        while slot > self.learner.slot_out - self.retained_decisions:
+            batch = self.learner.decisions.get(slot - 1)
             if batch is None or commands + len(batch.commands) > self.retained_commands:
                 break
             commands += len(batch.commands)
@@ -113,7 +131,7 @@ class ReplicaNode:
 
     def applied_durably(self):
         """Through which slot this replica's state survives a crash of the whole instance."""
-        return self.durable_slot if self.durable else self.replica.slot_out
+        return self.durable_slot if self.durable else self.learner.slot_out
 
     # ---- clients ----------------------------------------------------------------------------
 
@@ -129,87 +147,46 @@ class ReplicaNode:
         if self.leader.is_active:
             self.leader.sessions.touch(command.client_id, now)
             if command.method == KEEPALIVE:   # liveness only: no slot needed
-                return self.replica.reply(command, (OK, encode_value(None)), effects)
+                return reply(self.node_id, command, (OK, encode_value(None)), effects)
         if not self.leader.is_active:
-            hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
-            if self.node_id not in self.configs.latest.replicas:
-                hint = None     # not a member (any more): what it knows of leaders is stale
-            effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
-                                               REDIRECT, b"", hint))
-            return
+            return self.redirect(command, effects)
         if command.method in (WATCH, UNWATCH):
-            return self._on_watch(command, now, effects)
-        if self.state_machine.is_readonly(command.method) and self.leader.lease_valid(now):
+            return effects.watches.append((command, self.read_stamp(now)))
+        if self.host.is_readonly(command.method) and self.leader.lease_valid(now):
             self.reads.append((self.leader.read_barrier(), command))
             return self._serve_reads(now, effects)
-        state, stored = self.replica.client_table.lookup(command.client_id, command.number)
+        answers = self.learner if self.learner.runs_itself(command.method) else self.host
+        state, stored = answers.lookup(command.client_id, command.number)
         if state == "done":
-            self.replica.reply(command, stored, effects)
+            reply(self.node_id, command, stored, effects)
         elif state == "stale":
             self._refuse(command, STALE_NUMBER, effects)
         else:
             self.leader.submit(command, now, effects)
 
-    def _on_watch(self, command, now, effects):
-        """@watch [method, args, kwargs, [slot, index] last seen] or @unwatch [number]."""
-        try:
-            args, _ = decode_call_arguments(command.args)
-        except WireError:
-            args = None
-        if command.method == UNWATCH and isinstance(args, list) and len(args) == 1:
-            self.watches.cancel(command.client_id, args[0])
-            return self.replica.reply(command, (OK, encode_value(None)), effects)
-        if command.method == WATCH and _is_watch(args):
-            method, call_args, call_kwargs, last = args
-            tag = (self.replica.slot_out - 1, END_OF_SLOT)
-            return self.watches.register(command, method, call_args, call_kwargs,
-                                         self._missed_since(*last), self.state_machine, tag,
-                                         self._read_stamp(now), effects)
-        self._refuse(command, f"malformed {command.method}", effects)
-
-    def _missed_since(self, slot, index):
-        """Whether commands applied after (slot, index) may have changed a watched result
-        unseen: a watcher resuming there (0, 0: a new watch) gets only the current result."""
-        if (slot, index) == (0, 0):
-            return False
-        last_applied = self.replica.slot_out - 1
-        if slot < last_applied:
-            return True
-        batch = self.replica.decisions.get(slot)
-        return slot == last_applied and (batch is None or index < len(batch.commands) - 1)
-
-    def _after_command(self, slot, index, effects):
-        if not (self.watches and self.leader.is_active):
-            return
-        command = self.replica.decisions[slot].commands[index]
-        if command.method == "@expire":       # a dead client's watches end with its session
-            for client_id in _expired_client(command):
-                self.watches.forget_client(client_id, effects, SESSION_EXPIRED)
-        self.watches.evaluate(self.state_machine, (slot, index), self.replica.batch_time,
-                              effects)
-
-    def forget_clients(self, client_ids):
-        """Their connection closed (the runtime says): drop their watches."""
-        for client_id in client_ids:
-            self.watches.forget_client(client_id)
+    def redirect(self, command, effects):
+        """Not the leader: send the client to the one it follows, if it knows one."""
+        hint = self.leader.leader_id if self.leader.leader_id != self.node_id else None
+        if self.node_id not in self.configs.latest.replicas:
+            hint = None     # not a member (any more): what it knows of leaders is stale
+        effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
+                                           REDIRECT, b"", hint))
 
     def _refusal(self, command):
         if command.method in CLIENT_INTERNAL:
             return None
-        if command.client_id in self.replica.expired:
+        if command.client_id in self.learner.expired:
             return SESSION_EXPIRED
-        return self.state_machine.refusal(command.method)
+        return self.host.refusal(command.method)
 
     def _refuse(self, command, reason, effects):
-        value = encode_value(ExceptionValue("RuntimeError", [reason]))
-        effects.replies.append(ClientReply(self.node_id, command.client_id, command.number,
-                                           REJECTED, value, None))
+        reply(self.node_id, command, rejection(reason), effects)
 
     def _genesis_join(self, command, now, effects):
         """The first acceptor to reach the bootstrap replica completes the initial configuration
         directly: with no acceptor, nothing can have been decided yet."""
         config = self.configs.latest
-        if config.acceptors or self.replica.slot_out != 1:
+        if config.acceptors or self.learner.slot_out != 1:
             return False
         try:
             args, _ = decode_call_arguments(command.args)
@@ -217,35 +194,33 @@ class ReplicaNode:
             return False
         if len(args) != 2 or args[0] != "acceptor" or not isinstance(args[1], str):
             return False
-        node = args[1]
-        new = with_node(config, "acceptor", node)
+        new = with_node(config, "acceptor", args[1])
         self.configs.set_genesis(new)
-        reply = (0, encode_value([list(group) for group in new]))
-        self.replica.client_table.record(command.client_id, command.number, reply)
-        self.replica.reply(command, reply, effects)
+        result = (OK, encode_value([list(group) for group in new]))
+        self.learner.record_own(command, result)
+        reply(self.node_id, command, result, effects)
         self.leader.campaign(now, effects)   # the only replica: it leads
         return True
 
     # ---- consensus --------------------------------------------------------------------------
 
     def _serve_reads(self, now, effects):
-        """Answer lease reads once the replica has applied everything the leader proposed
-        before they arrived; if the lease lapsed meanwhile, they go through the log."""
-        while self.reads and self.reads[0][0] <= self.replica.slot_out:
+        """Hand lease reads to the host once everything the leader proposed before they
+        arrived is committed; if the lease lapsed meanwhile, they go through the log."""
+        while self.reads and self.reads[0][0] <= self.learner.slot_out:
             _, command = self.reads.popleft()
             if self.leader.lease_valid(now):
-                reply = self.state_machine.execute(command, None, self._read_stamp(now))
-                self.replica.reply(command, reply, effects)
+                effects.reads.append((command, self.read_stamp(now)))
             elif self.leader.is_active:
                 self.leader.submit(command, now, effects)
         if self.reads and not self.leader.is_active:
             self.reads.clear()     # their clients will retry at the new leader
 
-    def _read_stamp(self, now):
+    def read_stamp(self, now):
         """The replicated clock a lease read sees: the leader's clock, as a slot it proposed
-        now would carry, never before the stamp of the last slot applied (a Lock's held()
+        now would carry, never before the stamp of the last slot handed over (a Lock's held()
         through the lease must agree with held() through the log)."""
-        return max(float(now + self.leader.clock_offset), self.replica.batch_time)
+        return max(float(now + self.leader.clock_offset), self.learner.batch_time)
 
     def _on_promise(self, msg, now, effects):
         self.leader.on_promise(msg, now, effects)
@@ -259,20 +234,20 @@ class ReplicaNode:
         self._decide(msg.slot, msg.batch, now, effects)
 
     def _decide(self, slot, batch, now, effects):
-        first = self.replica.slot_out
+        first = self.learner.slot_out
         if slot is None:
-            self.replica.apply_ready(effects)
+            self.learner.deliver_ready(effects)
         else:
-            self.replica.on_decision(slot, batch, effects)
-        for applied in range(first, self.replica.slot_out):
-            self.leader.on_applied(applied, self.replica.decisions[applied], now, effects)
+            self.learner.on_decision(slot, batch, effects)
+        for committed in range(first, self.learner.slot_out):
+            self.leader.on_applied(committed, self.learner.decisions[committed], now, effects)
         if self.reads:
             self._serve_reads(now, effects)
 
     def _on_heartbeat(self, msg, now, effects):
         self.leader.on_heartbeat(msg, now, effects)
         if msg.src == self.leader.leader_id:
-            effects.send(msg.src, Applied(self.node_id, self.replica.slot_out,
+            effects.send(msg.src, Applied(self.node_id, self.learner.slot_out,
                                           self.applied_durably()))
 
     def _on_applied(self, msg, now, effects):
@@ -284,7 +259,7 @@ class ReplicaNode:
     # ---- catch-up -----------------------------------------------------------------------------
 
     def _behind(self):
-        return (self.replica.has_gap() or self.leader.leader_slot_out > self.replica.slot_out
+        return (self.learner.has_gap() or self.leader.leader_slot_out > self.learner.slot_out
                 or self.node_id not in self.configs.latest.replicas)
 
     def _maybe_catch_up(self, now, effects):
@@ -299,40 +274,28 @@ class ReplicaNode:
         if peers:
             self.catchup_turn += 1
             peer = peers[0] if self.catchup_turn % 2 else peers[self.catchup_turn // 2 % len(peers)]
-            effects.send(peer, CatchupRequest(self.node_id, self.replica.slot_out))
+            effects.send(peer, CatchupRequest(self.node_id, self.learner.slot_out))
+
+    def needs_snapshot(self, msg):
+        """A CatchupRequest from before the oldest decision held: only a snapshot (which the
+        host takes: it holds the object) can catch that peer up."""
+        return msg.from_slot < self.learner.oldest_decision()
 
     def _on_catchup_request(self, msg, now, effects):
-        if msg.from_slot < self.replica.oldest_decision():
-            snapshot = self._snapshot()   # the peer needs what we forgot
-            if snapshot is not None:
-                decisions = self.replica.decisions_from(self.replica.slot_out)
-                effects.send(msg.src, CatchupReply(self.node_id, decisions, snapshot,
-                                                   self.replica.slot_out))
-            return
-        decisions = self.replica.decisions_from(msg.from_slot)
-        if decisions:
+        decisions = self.learner.decisions_from(msg.from_slot)
+        if decisions and not self.needs_snapshot(msg):
             effects.send(msg.src, CatchupReply(self.node_id, decisions))
 
-    def _snapshot(self):
-        """A snapshot of the current state, built once per slot_out: a far-behind peer asks
-        every catch-up interval until it has installed one, and building it costs as much as
-        the object is large."""
-        if self._served_snapshot[0] != self.replica.slot_out:
-            self._served_snapshot = (self.replica.slot_out, take_snapshot(self.replica))
-        return self._served_snapshot[1]
+    def installed_snapshot(self, now, effects):
+        """The host installed a snapshot (learner included): commit the decisions held past it.
+        The slots it skipped never reached on_applied, so commands proposed there must not stay
+        in flight (their retries would be dropped); the host's exactly-once covers a command
+        proposed twice."""
+        self.leader.batcher.forget_proposed()
+        self._decide(None, None, now, effects)
 
     def _on_catchup_reply(self, msg, now, effects):
-        if msg.snapshot and msg.snapshot_slot > self.replica.slot_out:
-            try:
-                install_snapshot(self.replica, msg.snapshot)
-            except WireError:
-                return
-            self.leader.batcher.forget_applied(self.replica.client_table)
-            if self.watches:
-                self.watches.skipped(self.state_machine, (self.replica.slot_out - 1, END_OF_SLOT),
-                                     self.replica.batch_time, effects)
-            self._decide(None, None, now, effects)   # decisions held past the snapshot
-        for slot, batch in msg.decisions:
+        for slot, batch in msg.decisions:    # a snapshot in it is the host's (HostedReplica)
             self._decide(slot, batch, now, effects)
 
     # ---- status -------------------------------------------------------------------------------
@@ -342,12 +305,11 @@ class ReplicaNode:
         return {
             "node": self.node_id, "role": "replica", "state": self.leader.state,
             "leader": self.leader.leader_id, "ballot": list(self.leader.leader_ballot),
-            "slot_out": self.replica.slot_out,
-            "commands_applied": self.replica.commands_applied,
+            "slot_out": self.learner.slot_out,
+            "commands_applied": self.learner.commands_applied,
             "replicas": list(config.replicas), "acceptors": list(config.acceptors),
             "nameservers": list(config.nameservers),
             "genesis": [list(c) for c in self.configs.config_for(1)],
-            "object": self.state_machine.describe(),
         }
 
     _HANDLERS = {
@@ -359,20 +321,6 @@ class ReplicaNode:
 
     def check_invariants(self):
         self.leader.check_invariants()
-        assert all(slot >= 1 for slot in self.replica.decisions)
-
-
-def _is_watch(args):
-    return (isinstance(args, list) and len(args) == 4 and isinstance(args[0], str)
-            and isinstance(args[1], list) and isinstance(args[2], dict)
-            and isinstance(args[3], list) and len(args[3]) == 2
-            and all(isinstance(n, int) for n in args[3]))
-
-
-def _expired_client(command):
-    """The client an @expire command names ([] if malformed: the replica refused it)."""
-    try:
-        args, _ = decode_call_arguments(command.args)
-    except WireError:
-        return []
-    return args[:1] if len(args) == 1 and isinstance(args[0], str) else []
+        assert all(slot >= 1 for slot in self.learner.decisions)
+        assert self.learner.slot_out not in self.learner.decisions, \
+            "a decision at slot_out is handed over as soon as it is known"

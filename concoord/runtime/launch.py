@@ -15,12 +15,12 @@ from concoord.client.proxy import ClientProxy
 from concoord.client.status import replica_status
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.protocol.acceptor_node import AcceptorNode
-from concoord.protocol.replica_node import ReplicaNode
+from concoord.host.hosted_replica import HostedReplica
+from concoord.host.object_host import ObjectHost
 from concoord.protocol.timing import Timing
 from concoord.runtime.disk_log import DiskLog
 from concoord.runtime.durable_file import write_durably
 from concoord.runtime.node import NodeRunner
-from concoord.runtime.object_host import ObjectHost
 from concoord.runtime.ports import bind_listener
 from concoord.runtime.snapshot_store import SnapshotStore
 from concoord.runtime.node import MAX_IN_FLIGHT
@@ -110,8 +110,8 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
         peers = set(status.get("replicas", ()))
     else:
         genesis = Configuration((node_id,), ())
-    node = ReplicaNode(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,
-                       incarnation=time.time_ns())
+    node = HostedReplica(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,
+                         incarnation=time.time_ns())
     node.known_peers = peers        # catch up from live replicas, not only the genesis ones
     node.leader.clock_offset = time.time() - time.monotonic()   # batches carry wall-clock time
     snapshots = None

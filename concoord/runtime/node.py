@@ -1,4 +1,4 @@
-"""Drives one protocol node (ReplicaNode or AcceptorNode) with real sockets and a real clock.
+"""Drives one node (a HostedReplica or an AcceptorNode) with real sockets and a real clock.
 
 Reader threads put (connection, message) pairs into the node's inbox. Whichever thread holds
 the node's lock handles the inbox: a reader that has just delivered messages takes the lock if

@@ -9,7 +9,6 @@ A restarted replica installs the snapshot and replays only what came after it.
 import os
 import time
 
-from concoord.protocol.snapshot import install_snapshot, take_snapshot
 from concoord.runtime.durable_file import write_durably
 
 FILE_NAME = "snapshot"
@@ -28,17 +27,18 @@ class SnapshotStore:
         self.view_at = None        # the latest configuration when the last snapshot was taken
 
     def restore(self, node):
-        """Install the snapshot on disk, if any, into a fresh ReplicaNode."""
+        """Install the snapshot on disk, if any, into a fresh HostedReplica."""
         node.durable = True
         if os.path.exists(self.path):
             with open(self.path, "rb") as f:
-                node.durable_slot = install_snapshot(node.replica, f.read())
+                node.install_snapshot(f.read())
+                node.durable_slot = node.learner.slot_out
         self.view_at = node.configs.latest
 
     def maybe_persist(self, node):
         """Called on the protocol thread after each batch of messages."""
-        advanced = node.replica.slot_out - node.durable_slot
-        commands = node.replica.commands_applied - self.commands_at
+        advanced = node.learner.slot_out - node.durable_slot
+        commands = node.learner.commands_applied - self.commands_at
         # A new view is written at once: restarted, a replica trusts (and catches up from) only
         # the replicas of the view it has, so it must not come back with an older one.
         view = node.configs.latest
@@ -46,11 +46,11 @@ class SnapshotStore:
             view != self.view_at or time.monotonic() - self.written_at >= SNAPSHOT_SECONDS))
         if not due:
             return
-        snapshot = take_snapshot(node.replica)
+        snapshot = node.take_snapshot()
         self.written_at = time.monotonic()
-        self.commands_at = node.replica.commands_applied
+        self.commands_at = node.learner.commands_applied
         self.view_at = view
         if snapshot is None:
             return      # the object cannot be snapshotted: acceptors keep everything
         write_durably(self.path, snapshot)   # acceptors forget what it holds: on disk first
-        node.durable_slot = node.replica.slot_out
+        node.durable_slot = node.learner.slot_out

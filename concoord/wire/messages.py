@@ -143,7 +143,7 @@ class CatchupRequest:
 @message
 class CatchupReply:
     """Decisions from the requested slot on; when the peer already forgot them, a snapshot of
-    its replica state as of ``snapshot_slot`` (encoded by Replica.snapshot) comes first."""
+    its replica state as of ``snapshot_slot`` (see concoord.host.snapshot) comes first."""
     TYPE = 11
     src: str
     decisions: Tuple[Tuple[int, Batch], ...]

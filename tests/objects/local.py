@@ -8,7 +8,7 @@ args)`` or ``("parked",)``; values are passed through the wire codec, as the clu
 import itertools
 
 from concoord.errors import RemoteError
-from concoord.runtime.object_host import ObjectHost
+from concoord.host.object_host import ObjectHost
 from concoord.wire.messages import BLOCKED, OK
 from concoord.wire.exception_types import exception_name
 from concoord.wire.types import Command

@@ -1,4 +1,4 @@
-"""A hand-driven network of real ReplicaNodes and Acceptors for scenario tests.
+"""A hand-driven network of real HostedReplicas and Acceptors for scenario tests.
 
 Messages are delivered at once, in order, unless a test cuts a link, drops a kind of message
 or kills a node; time moves only when the test says so. This is what the regression tests of
@@ -6,7 +6,7 @@ multi-node bugs need: an exact schedule, written out, that fails on the broken c
 """
 
 from concoord.protocol.acceptor import Acceptor
-from concoord.protocol.replica_node import ReplicaNode
+from concoord.host.hosted_replica import HostedReplica
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import ClientRequest
 from concoord.wire.types import Command, Configuration
@@ -27,7 +27,7 @@ class Net:
         self.nodes = {}
         for index, replica in enumerate(replicas):
             machine = (state_machines or {}).get(replica) or AppendLog()
-            self.nodes[replica] = ReplicaNode(replica, self.config, machine, 0.0, timing,
+            self.nodes[replica] = HostedReplica(replica, self.config, machine, 0.0, timing,
                                               incarnation=index)
         for acceptor in tuple(acceptors) + tuple(spare_acceptors):
             self.nodes[acceptor] = Acceptor(acceptor, max_lease=timing.lease)
@@ -118,10 +118,10 @@ class Net:
 
     def leaders(self):
         return [n for n, node in self.nodes.items()
-                if n not in self.dead and isinstance(node, ReplicaNode) and node.leader.is_active]
+                if n not in self.dead and isinstance(node, HostedReplica) and node.leader.is_active]
 
     def replica(self, node_id):
-        return self.nodes[node_id].replica
+        return self.nodes[node_id].learner
 
     def entries(self, node_id):
         return self.nodes[node_id].state_machine.entries

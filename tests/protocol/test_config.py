@@ -8,7 +8,7 @@ from concoord.protocol.config import (
     WINDOW, ConfigHistory, with_node, without_node)
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import ACTIVE, CANDIDATE, FOLLOWER
-from concoord.protocol.replica_node import ReplicaNode
+from concoord.host.hosted_replica import HostedReplica
 from concoord.wire.messages import (
     OK, REDIRECT, REJECTED, Accept, Applied, ClientRequest, Decision, Prepare)
 from concoord.wire.types import NOOP, Batch, Command, Configuration
@@ -115,7 +115,7 @@ def internal(method, *args, client="admin", number=1):
 
 
 def replica_node(config=C1):
-    node = ReplicaNode("r1", config, AppendLog(), 0.0)
+    node = HostedReplica("r1", config, AppendLog(), 0.0)
     node.known_peers = {"r9"}       # the stand-in leader these tests take decisions from
     return node
 
@@ -181,13 +181,13 @@ def test_malformed_or_unknown_internal_commands_are_rejected_without_a_change(co
     (reply,) = decide(node, 1, command).replies
     assert reply.status == REJECTED
     assert isinstance(decode_value(reply.value), ExceptionValue)
-    assert node.configs.as_list() == [(1, C1)] and node.replica.slot_out == 2
+    assert node.configs.as_list() == [(1, C1)] and node.learner.slot_out == 2
 
 
 def test_a_join_with_an_unhashable_role_is_rejected_not_a_crash():
     node = replica_node()
     (reply,) = decide(node, 1, internal("@join", ["acceptor"], "x")).replies
-    assert reply.status == REJECTED and node.replica.slot_out == 2
+    assert reply.status == REJECTED and node.learner.slot_out == 2
 
 
 def test_internal_commands_do_not_reach_the_object():
@@ -197,10 +197,10 @@ def test_internal_commands_do_not_reach_the_object():
 
 
 class Pair:
-    """A ReplicaNode "r1" wired by hand to real acceptors (new ones can be added)."""
+    """A HostedReplica "r1" wired by hand to real acceptors (new ones can be added)."""
 
     def __init__(self, config):
-        self.node = ReplicaNode("r1", config, AppendLog(), 0.0)
+        self.node = HostedReplica("r1", config, AppendLog(), 0.0)
         self.acceptors = {}
         self.now = 0.0
 
@@ -234,8 +234,8 @@ def test_a_leader_pads_with_noops_until_a_join_takes_effect_then_prepares_the_ne
     assert 1 + WINDOW not in proposed                    # nothing to pad there
     prepares = [(d, m.from_slot) for d, m in effects.sends if isinstance(m, Prepare)]
     assert sorted(prepares) == [(a, 1 + WINDOW) for a in ("a1", "a2", "a3", "a4")]
-    assert pair.node.replica.slot_out == 1 + WINDOW
-    assert pair.node.configs.config_for(pair.node.replica.slot_out).acceptors[-1] == "a4"
+    assert pair.node.learner.slot_out == 1 + WINDOW
+    assert pair.node.configs.config_for(pair.node.learner.slot_out).acceptors[-1] == "a4"
 
 
 def test_after_a_join_new_commands_are_accepted_by_the_new_acceptor_set():
@@ -322,7 +322,7 @@ def test_a_rejoined_replica_is_not_removed_again_for_its_old_silence():
 
     def alive_r3_tick(now):
         pair.now = now
-        pair.node.handle(Applied("r3", pair.node.replica.slot_out, 1), now)
+        pair.node.handle(Applied("r3", pair.node.learner.slot_out, 1), now)
         return pair.run(pair.node.tick(now))
     assert removals(alive_r3_tick(3.0)) == []
     assert removals(alive_r3_tick(6.0)) == ["r2"]          # silent for 5.7 s: removed

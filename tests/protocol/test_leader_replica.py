@@ -1,4 +1,4 @@
-"""Transcript tests of one ReplicaNode (replica + colocated leader) driven by hand.
+"""Transcript tests of one replica (HostedReplica: learner, colocated leader, host) driven by hand.
 
 There is no network: the messages a node sends to acceptors are handed to real Acceptor objects
 and their answers handed back, one by one when the test needs to control the order.
@@ -8,12 +8,12 @@ import random
 
 import pytest
 
-from concoord.protocol import client_table
+from concoord.host import client_table
 from concoord.protocol.acceptor import Acceptor
 from concoord.protocol.config import WINDOW
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import ACTIVE, CANDIDATE, FOLLOWER
-from concoord.protocol.replica_node import ReplicaNode
+from concoord.host.hosted_replica import HostedReplica
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import (
     OK, REDIRECT, REJECTED, Accept, Accepted, CatchupReply, CatchupRequest,
@@ -29,12 +29,12 @@ ELECTION = TIMING.election_timeout + 0.01      # the first tick at which r1 camp
 
 
 class Cluster:
-    """One ReplicaNode "r1" (possibly with silent peer replicas) and real acceptors."""
+    """One HostedReplica "r1" (possibly with silent peer replicas) and real acceptors."""
 
     def __init__(self, replicas=("r1",), acceptors=ACCEPTORS, state_machine=None, records=None):
         self.config = Configuration(replicas, acceptors)
         self.log = state_machine or AppendLog()
-        self.node = ReplicaNode("r1", self.config, self.log, 0.0, TIMING)
+        self.node = HostedReplica("r1", self.config, self.log, 0.0, TIMING)
         if replicas == ("r1",):      # stand-in peers the single-replica tests take decisions from
             self.node.known_peers = {"r0", "r2", "r3"}
         self.acceptors = {a: Acceptor(a, (records or {}).get(a, ())) for a in acceptors}
@@ -175,7 +175,7 @@ def test_a_client_command_is_proposed_decided_applied_and_answered():
     effects = cluster.request(1)
     assert accepts(effects) == {1: Batch(cluster.now, (cmd(1),))}
     done = cluster.round_trip(effects)
-    assert cluster.node.replica.slot_out == 2 and cluster.log.entries == [("c1", 1)]
+    assert cluster.node.learner.slot_out == 2 and cluster.log.entries == [("c1", 1)]
     (reply,) = done.replies
     assert (reply.client_id, reply.number, reply.status) == ("c1", 1, OK)
     assert decode_value(reply.value) == 1
@@ -186,9 +186,9 @@ def test_a_slot_is_decided_by_a_quorum_of_distinct_acceptances():
     cluster.elect()
     answers = cluster.answers(cluster.request(1))
     cluster.feed([answers[0], answers[0]])               # the same acceptor twice
-    assert cluster.node.replica.slot_out == 1
+    assert cluster.node.learner.slot_out == 1
     cluster.handle(answers[1])
-    assert cluster.node.replica.slot_out == 2
+    assert cluster.node.learner.slot_out == 2
 
 
 def test_a_decision_goes_to_the_other_replicas():
@@ -231,7 +231,7 @@ def test_never_proposes_at_or_beyond_slot_out_plus_window():
     for n in range(1, 3 * WINDOW):
         slots |= set(accepts(cluster.request(n)))
         cluster.node.check_invariants()
-    assert max(slots) == cluster.node.replica.slot_out + WINDOW - 1 == WINDOW
+    assert max(slots) == cluster.node.learner.slot_out + WINDOW - 1 == WINDOW
 
 
 def test_unanswered_accepts_are_resent_only_to_silent_acceptors():
@@ -247,7 +247,7 @@ def test_acceptors_are_told_to_forget_slots_every_replica_applied():
     cluster.elect()
     for n in range(1, 4):
         cluster.round_trip(cluster.request(n))
-    assert cluster.node.replica.slot_out == 4
+    assert cluster.node.learner.slot_out == 4
     cluster.tick(cluster.now + 0.001)                    # the leader updates its GC floor
     sent = [m for _, m in cluster.request(4).sends if isinstance(m, Accept)]
     assert sent and all(m.gc_below > 1 for m in sent)
@@ -450,10 +450,10 @@ def test_a_refused_method_is_rejected_even_by_a_follower():
 def test_decisions_are_applied_only_in_slot_order():
     cluster = Cluster()
     early = cluster.feed([Decision("r2", 3, batch(3)), Decision("r2", 2, batch(2))])
-    assert not early.replies and cluster.log.entries == [] and cluster.node.replica.slot_out == 1
+    assert not early.replies and cluster.log.entries == [] and cluster.node.learner.slot_out == 1
     late = cluster.handle(Decision("r2", 1, batch(1)))
     assert cluster.log.entries == [("c1", 1), ("c1", 2), ("c1", 3)]
-    assert [r.number for r in late.replies] == [1, 2, 3] and cluster.node.replica.slot_out == 4
+    assert [r.number for r in late.replies] == [1, 2, 3] and cluster.node.learner.slot_out == 4
 
 
 def test_a_duplicate_decision_is_harmless():
@@ -482,7 +482,7 @@ def test_a_conflicting_decision_for_a_decided_slot_is_an_assertion_error(applied
 def test_noops_advance_the_log_without_touching_the_object():
     cluster = Cluster()
     effects = cluster.feed([Decision("r2", 1, NOOP), Decision("r2", 2, NOOP)])
-    assert cluster.node.replica.slot_out == 3 and not effects.replies and cluster.log.entries == []
+    assert cluster.node.learner.slot_out == 3 and not effects.replies and cluster.log.entries == []
 
 
 # ---- catch-up --------------------------------------------------------------------------------
@@ -492,7 +492,7 @@ def test_a_heartbeat_showing_a_higher_slot_out_makes_the_replica_ask_the_leader_
     cluster.at(0.1).handle(Heartbeat("r2", Ballot(1, "r2"), 4, cluster.config))
     assert of_type(cluster.tick(0.15), CatchupRequest) == [("r2", CatchupRequest("r1", 1))]
     effects = cluster.handle(CatchupReply("r2", tuple((s, batch(s)) for s in (1, 2, 3))))
-    assert cluster.node.replica.slot_out == 4 and len(effects.replies) == 3
+    assert cluster.node.learner.slot_out == 4 and len(effects.replies) == 3
     assert not of_type(cluster.tick(1.0), CatchupRequest)
 
 
@@ -563,7 +563,7 @@ def test_lost_duplicated_reordered_messages_keep_the_window_and_run_commands_onc
             post(cluster.feed(m for _, m in cluster.acceptors[dest].handle(msg, now).sends))
     assert sorted(cluster.log.entries) == [("c1", n) for n in range(1, 41)]
     assert len(cluster.log.entries) == len(set(cluster.log.entries))
-    assert not cluster.node.replica.has_gap() and not cluster.node.leader.batcher.in_flight
+    assert not cluster.node.learner.has_gap() and not cluster.node.leader.batcher.in_flight
 
 
 def test_consensus_messages_from_strangers_are_ignored():
@@ -571,7 +571,7 @@ def test_consensus_messages_from_strangers_are_ignored():
     change what this replica applies or whom it follows."""
     cluster = Cluster()
     cluster.handle(Decision("mallory", 1, batch(1)))
-    assert cluster.node.replica.slot_out == 1
+    assert cluster.node.learner.slot_out == 1
     cluster.handle(Heartbeat("mallory", Ballot(10**9, "mallory"), 5, cluster.config))
     assert cluster.node.leader.leader_id != "mallory"
 

@@ -1,5 +1,5 @@
 """Regression tests of safety and liveness bugs found by review, each an exact schedule on real
-ReplicaNodes and Acceptors (tests/protocol/net.py) that failed on the code before its fix."""
+HostedReplicas and Acceptors (tests/protocol/net.py) that failed on the code before its fix."""
 
 import pytest
 
@@ -81,10 +81,10 @@ def test_a_lease_comes_from_every_configuration_that_governs_the_leaders_next_sl
     elect_r0(net)
     r0 = net.nodes["r0"]
     newer = r0.configs.latest._replace(acceptors=("a2", "a3", "a4"))
-    r0.configs.schedule(r0.replica.slot_out - 1, newer)     # governs from slot_out + 9
-    assert r0.configs.config_for(r0.replica.slot_out).acceptors == ("a0", "a1", "a2")
+    r0.configs.schedule(r0.learner.slot_out - 1, newer)     # governs from slot_out + 9
+    assert r0.configs.config_for(r0.learner.slot_out).acceptors == ("a0", "a1", "a2")
     effects = Effects()        # phase 1 with the newer set, as padding into its slots does
-    r0.leader._ensure_scout(newer.acceptors, r0.replica.slot_out + 9, net.now, effects)
+    r0.leader._ensure_scout(newer.acceptors, r0.learner.slot_out + 9, net.now, effects)
     net._apply("r0", effects)
     net.flush()
     assert not r0.leader.scouts
@@ -119,7 +119,7 @@ def test_a_lease_read_waits_for_the_old_leaders_own_proposals():
     net.release()
     assert all(net.value_of(key)[0] == OK for key in keys)
     assert r0.configs.latest.acceptors == ("a2", "a3", "a4")
-    assert r0.configs.config_for(r0.replica.slot_out).acceptors == ("a0", "a1", "a2")
+    assert r0.configs.config_for(r0.learner.slot_out).acceptors == ("a0", "a1", "a2")
     net.heal()
     for cut in (("r0", "a0"), ("r0", "a1"), ("r1", "a2"), ("r0", "r1")):
         net.cut_both(*cut)
@@ -142,7 +142,7 @@ def test_lease_reads_see_the_leaders_clock_not_time_zero():
     (a Lock's held() checks its expiry) saw time() == 0.0 from a lease and the real time
     through the log."""
     from concoord import determinism
-    from concoord.runtime.object_host import ObjectHost
+    from concoord.host.object_host import ObjectHost
     import concoord
 
     class Clock:
@@ -176,9 +176,9 @@ def test_a_catchup_reply_of_large_batches_fits_in_a_frame():
     r0 = net.nodes["r0"]
     big = Batch(1.0, (Command("c1", 1, "append", b"x" * (1 << 20)),))
     for slot in range(1, 41):
-        r0.replica.on_decision(slot, big._replace(commands=(
-            big.commands[0]._replace(number=slot),)), Effects())
-    assert r0.replica.slot_out == 41
+        r0.handle(Decision("r1", slot, big._replace(commands=(
+            big.commands[0]._replace(number=slot),))), net.now)
+    assert r0.learner.slot_out == 41
     sent = r0.handle(CatchupRequest("r2", 1), net.now).sends
     (dest, reply), = sent
     encode_frame(reply)                       # raises WireError when over the frame limit
@@ -199,7 +199,6 @@ def test_a_snapshot_install_applies_the_decisions_already_held_after_it():
     """Bug (found by the simulator once replicas could restart empty): a lagging replica held
     decisions 5..7 behind a gap; a snapshot at slot 5 moved slot_out onto decision 5, already
     held, so nothing applied it and every later catch-up reply repeated what it had: stuck."""
-    from concoord.protocol.snapshot import take_snapshot
     from concoord.wire.types import Batch, Command
 
     net = Net()
@@ -208,15 +207,15 @@ def test_a_snapshot_install_applies_the_decisions_already_held_after_it():
     def decided(slot):
         return Batch(1.0, (Command("c1", slot, "append", b""),))
     for slot in range(1, 5):
-        r0.replica.on_decision(slot, decided(slot), Effects())
-    snapshot = take_snapshot(r0.replica)
+        r0.handle(Decision("r1", slot, decided(slot)), net.now)
+    snapshot = r0.take_snapshot()
     for slot in range(5, 8):
-        r0.replica.on_decision(slot, decided(slot), Effects())
+        r0.handle(Decision("r1", slot, decided(slot)), net.now)
         r2.handle(Decision("r0", slot, decided(slot)), net.now)
-    assert r2.replica.slot_out == 1 and r2.replica.has_gap()
+    assert r2.learner.slot_out == 1 and r2.learner.has_gap()
     held = tuple((slot, decided(slot)) for slot in range(5, 8))
     r2.handle(CatchupReply("r0", held, snapshot, 5), net.now)
-    assert r2.replica.slot_out == 8
+    assert r2.learner.slot_out == 8
     assert r2.state_machine.entries == r0.state_machine.entries
 
 
@@ -235,17 +234,18 @@ def test_an_acceptor_that_lost_its_promises_cannot_rejoin_as_the_same_member():
 def test_commands_a_snapshot_covers_are_no_longer_in_flight():
     """Likely bug, confirmed: after a snapshot install, in_flight kept the commands of the
     slots it skipped (on_applied never saw them), so the leader dropped their retries."""
-    from concoord.protocol.snapshot import take_snapshot
     from concoord.wire.types import Batch, Command
 
     net = Net()
     r0, r1 = net.nodes["r0"], net.nodes["r1"]
     for slot in range(1, 4):
-        r0.replica.on_decision(slot, Batch(1.0, (Command("c1", slot, "append", b""),)),
-                               Effects())
-    r1.leader.batcher.in_flight |= {("c1", 2), ("c9", 1)}
-    r1.handle(CatchupReply("r0", (), take_snapshot(r0.replica), 4), net.now)
-    assert r1.replica.slot_out == 4
+        r0.handle(Decision("r2", slot, Batch(1.0, (Command("c1", slot, "append", b""),))),
+                  net.now)
+    waiting = Command("c9", 1, "append", b"")
+    r1.leader.batcher.add(waiting)
+    r1.leader.batcher.in_flight.add(("c1", 2))          # proposed in a slot the snapshot covers
+    r1.handle(CatchupReply("r0", (), r0.take_snapshot(), 4), net.now)
+    assert r1.learner.slot_out == 4
     assert r1.leader.batcher.in_flight == {("c9", 1)}
 
 
@@ -284,7 +284,7 @@ def test_a_refused_candidate_that_is_behind_the_acceptors_catches_up_instead():
     net = Net()
     r2 = net.nodes["r2"]
     r2.leader.campaign(net.now, Effects())
-    assert r2.leader.state == CANDIDATE and r2.replica.slot_out == 1
+    assert r2.leader.state == CANDIDATE and r2.learner.slot_out == 1
     leased_to = Ballot(0, "r0", 0)             # below r2's ballot: a refusal, not a preemption
     r2.handle(Promise("a0", leased_to, 1, (), 50), net.now)
     assert r2.leader.state == FOLLOWER and r2.leader.leader_slot_out >= 50

@@ -1,7 +1,7 @@
-"""Watches at the leader (protocol/watches.py), on real ReplicaNodes running the Counter."""
+"""Watches at the leader (host/watches.py), on real HostedReplicas running the Counter."""
 
 from concoord.objects.counter import Counter
-from concoord.runtime.object_host import ObjectHost
+from concoord.host.object_host import ObjectHost
 from concoord.wire.messages import NOTIFY, REDIRECT, REJECTED
 from concoord.wire.values import decode_value
 
@@ -70,25 +70,23 @@ def test_a_watch_ends_with_its_clients_session():
 def test_a_leader_that_jumps_to_a_snapshot_flags_its_watches():
     """Bug (found by the simulator, seed 159): a leader that caught up by installing a snapshot
     applied commands its watchers never heard of; their next change skipped values unflagged."""
-    from concoord.protocol.effects import Effects
-    from concoord.protocol.snapshot import take_snapshot
-    from concoord.wire.messages import CatchupReply
+    from concoord.wire.messages import CatchupReply, Decision
     from concoord.wire.types import Batch, Command
     from concoord.wire.values import encode_call_arguments
 
     net = counter_net()
     watch = net.request("r0", "@watch", "w", ["getvalue", [], {}, [0, 0]])
     r0, r1 = net.nodes["r0"], net.nodes["r1"]
-    ahead = r1.replica
     for number in range(1, 4):          # three increments r0 never sees one by one
-        slot = ahead.slot_out + 5
-        ahead.slot_out = slot
-        ahead.on_decision(slot, Batch(1.0, (Command("c", number, "increment",
-                                                    encode_call_arguments([], {})),)), Effects())
-    effects = r0.handle(CatchupReply("r1", (), take_snapshot(ahead), ahead.slot_out), net.now)
+        slot = r1.learner.slot_out
+        r1.handle(Decision("r2", slot, Batch(1.0, (Command("c", number, "increment",
+                                                           encode_call_arguments([], {})),))),
+                  net.now)
+    assert r1.learner.slot_out == r0.learner.slot_out + 3
+    effects = r0.handle(CatchupReply("r1", (), r1.take_snapshot(), r1.learner.slot_out), net.now)
     net.replies.extend(effects.replies)
     slot, _, compacted, _, value = notifications(net, watch)[-1]
-    assert compacted and decode_value(value) == 3 and slot == ahead.slot_out - 1
+    assert compacted and decode_value(value) == 3 and slot == r1.learner.slot_out - 1
 
 
 def test_a_watch_sees_the_leaders_clock_from_its_first_result():

@@ -13,8 +13,7 @@ import random
 
 from concoord.protocol.acceptor_node import AcceptorNode
 from concoord.protocol.progress import GC_STALE_FACTOR
-from concoord.protocol.replica_node import ReplicaNode
-from concoord.protocol.snapshot import install_snapshot, take_snapshot
+from concoord.host.hosted_replica import HostedReplica
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import NOTIFY, OK, REDIRECT, ClientRequest
 from concoord.wire.types import Command, Configuration
@@ -83,7 +82,7 @@ class SimClient:
 
 
 class SimWatcher:
-    """A client watching ``count`` (protocol/watches.py): it registers at a replica, follows
+    """A client watching ``count`` (host/watches.py): it registers at a replica, follows
     redirects, registers again (with the last tag seen) when it has heard nothing for a while,
     as a proxy does after a reconnect, and keeps the changes it accepted."""
     SILENCE = 0.5
@@ -184,13 +183,14 @@ class Cluster:
                                                max_lease=self.timing.lease)
             return
         self.incarnations += 1
-        node = ReplicaNode(node_id, self.config, AppendLog(), self.clock(node_id), self.timing,
+        node = HostedReplica(node_id, self.config, AppendLog(), self.clock(node_id), self.timing,
                            incarnation=self.incarnations)
         node.retained_decisions = RETAINED_DECISIONS
         node.leader.batcher.depth = self.batching_depth
         node.durable = self.durable_replicas
         if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
-            node.durable_slot = install_snapshot(node.replica, self.snapshots[node_id])
+            node.install_snapshot(self.snapshots[node_id])
+            node.durable_slot = node.learner.slot_out
         elif not self.durable_replicas and node_id in self.nodes:
             # Like `concoord replica -b` without a data directory: it starts from the genesis
             # view, knows the live replicas to catch up from, and is whole once caught up.
@@ -208,9 +208,9 @@ class Cluster:
         for node_id in self.replica_ids:
             node = self.nodes[node_id]
             if node_id not in self.crashed and \
-                    node.replica.slot_out >= node.durable_slot + SNAPSHOT_EVERY:
-                self.snapshots[node_id] = take_snapshot(node.replica)
-                node.durable_slot = node.replica.slot_out
+                    node.learner.slot_out >= node.durable_slot + SNAPSHOT_EVERY:
+                self.snapshots[node_id] = node.take_snapshot()
+                node.durable_slot = node.learner.slot_out
 
     def clock(self, node_id):
         """What ``node_id``'s monotonic clock reads now."""
@@ -337,7 +337,7 @@ class Cluster:
         leader removed it while it was silent) asks to join again."""
         for node_id in self.replica_ids:
             rejoiner = self.rejoiners[node_id]
-            replica = self.nodes[node_id].replica
+            replica = self.nodes[node_id].learner
             if node_id in self.crashed or rejoiner.outstanding is not None or \
                     node_id in replica.configs.latest.replicas:
                 continue
@@ -431,7 +431,7 @@ class Cluster:
             self.caught_up_at[replica] = self._highest_applied()
             return False
         mark = self.caught_up_at.get(replica)
-        if mark is not None and self.nodes[replica].replica.slot_out >= mark:
+        if mark is not None and self.nodes[replica].learner.slot_out >= mark:
             del self.caught_up_at[replica]
             mark = None
         return mark is None
@@ -454,7 +454,7 @@ class Cluster:
 
     def _highest_applied(self):
         """The highest slot any replica has applied (crashed ones' last state included)."""
-        return max(self.nodes[r].replica.slot_out for r in self.replica_ids if r in self.nodes)
+        return max(self.nodes[r].learner.slot_out for r in self.replica_ids if r in self.nodes)
 
     def _crashes_while_writing(self, node_id):
         return (self.faulty_step and node_id in self.acceptor_ids
@@ -487,7 +487,7 @@ class Cluster:
         self._post("admin", *request)
 
     def _latest_config(self):
-        replicas = [self.nodes[r].replica for r in self.replica_ids if r not in self.crashed]
+        replicas = [self.nodes[r].learner for r in self.replica_ids if r not in self.crashed]
         return max(replicas, key=lambda r: r.slot_out).configs.latest
 
     def _rolling_restart(self):
@@ -517,7 +517,7 @@ class Cluster:
         node.check_invariants()
         if isinstance(node, AcceptorNode):
             return
-        replica = node.replica
+        replica = node.learner
         for slot, batch in replica.decisions.items():
             known = self.decided.setdefault(slot, batch)
             if known != batch:
@@ -534,10 +534,10 @@ class Cluster:
         """Live replicas of the view that have not applied every decided slot."""
         last = max(self.decided, default=0)
         ahead = max((self.nodes[r] for r in self.replica_ids if r not in self.crashed),
-                    key=lambda node: node.replica.slot_out)
+                    key=lambda node: node.learner.slot_out)
         view = ahead.configs.latest.replicas
         return [r for r in view if r not in self.crashed
-                and self.nodes[r].replica.slot_out <= last]
+                and self.nodes[r].learner.slot_out <= last]
 
     def leaderless(self):
         """Live replicas of the view that do not follow the one active leader (None when

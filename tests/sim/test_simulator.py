@@ -59,7 +59,7 @@ def test_a_new_leader_that_collects_garbage_too_early_is_caught():
 def test_a_watch_that_hides_compacted_changes_is_caught(monkeypatch):
     """Injected bug (issue 16): a watch registering again after a failover or a lost
     connection is never told that changes may have been skipped: a watcher's values jump."""
-    from concoord.protocol.replica_node import ReplicaNode
-    monkeypatch.setattr(ReplicaNode, "_missed_since", lambda self, slot, index: False)
+    from concoord.host.applier import Applier
+    monkeypatch.setattr(Applier, "_missed_since", lambda self, slot, index: False)
     caught = first_violation(None)
     assert caught and "watch:" in caught, caught

@@ -1,10 +1,11 @@
 """The replicated object inside a replica: decodes a command, calls the method, encodes the reply.
 
-This is the state machine the protocol's Replica drives, in slot order. Only public methods of
-the user's class and its readonly properties can be called (plus ``__concoordinit__``, which
-re-creates the object through the log, and ``__enter__``/``__exit__`` for ``with obj:``); exceptions raised by the object travel
-back to the client as (type name, args). Parked calls (concoord.blocking) are replicated state
-kept here: which callers wait, and what a timed-out wait returns.
+This is the StateMachine (host/state_machine.py) the Applier drives, in slot order. Only public
+methods of the user's class and its readonly properties can be called (plus
+``__concoordinit__``, which re-creates the object through the log, and ``__enter__``/``__exit__``
+for ``with obj:``); exceptions raised by the object travel back to the client as (type name,
+args). Parked calls (concoord.blocking) are replicated state kept here: which callers wait, and
+what a timed-out wait returns.
 """
 
 from concoord import blocking, determinism

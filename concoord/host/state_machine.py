@@ -1,11 +1,9 @@
-"""The contract between the replica (agreeing) and what it applies decisions to (applying).
+"""The contract between the Applier (concoord.host.applier) and what it applies decisions to.
 
-The replica calls these methods, in slot order, identically on every replica; an
+The Applier calls these methods, in slot order, identically on every replica; an
 implementation must be deterministic: the same calls in the same order give the same replies
-and the same state everywhere. concoord.runtime.object_host.ObjectHost is the one the daemons
-run (a user's object); tests.sim.model.AppendLog is the simulator's. (Issue 14 moves the calls
-out of the protocol: the protocol will hand decided batches to the driver, which applies them
-here; the contract stays.)
+and the same state everywhere. concoord.host.object_host.ObjectHost is the one the daemons
+run (a user's object); tests.sim.model.AppendLog is the simulator's.
 """
 
 from typing import Iterable, Optional, Protocol, Tuple, runtime_checkable

@@ -20,7 +20,6 @@ from concoord.wire.messages import NOTIFY, REDIRECT, REJECTED, ClientReply
 from concoord.wire.types import Command
 from concoord.wire.values import ExceptionValue, encode_call_arguments, encode_value
 
-WATCH, UNWATCH = "@watch", "@unwatch"
 MAX_PER_CLIENT = 64
 MAX_WATCHES = 10000
 
