@@ -36,6 +36,8 @@ lease ran out); its parked calls are already cancelled then.
 
 from typing import NamedTuple
 
+from concoord.host import call_context
+
 
 class Caller(NamedTuple):
     """Who made the call being executed: a client session, its command number, and which of
@@ -67,20 +69,11 @@ class Park(BaseException):
         self.on_timeout = on_timeout
 
 
-class _Context:
-    """What the object host sets while it executes one command (replicas are single-threaded)."""
-    caller = None
-    parked = None        # caller -> on_timeout value, for calls still waiting
-    wakeups = None       # list of (caller, is_error, value) produced by this command
-
-
-_context = _Context()
-
-
 def current_caller():
-    if _context.caller is None:
+    context = call_context.current()
+    if context is None or context.caller is None:
         raise RuntimeError("current_caller() is only meaningful inside a replicated method")
-    return _context.caller
+    return context.caller
 
 
 # threading raises OverflowError for a wait longer than threading.TIMEOUT_MAX, so do we; this is
@@ -113,12 +106,14 @@ def wake_error(caller, exc):
 
 
 def is_parked(caller):
-    return _context.parked is not None and caller in _context.parked
+    context = call_context.current()
+    return context is not None and caller in context.parked
 
 
 def _complete(caller, is_error, value):
-    if _context.parked is None or caller not in _context.parked:
+    context = call_context.current()
+    if context is None or caller not in context.parked:
         return False
-    del _context.parked[caller]
-    _context.wakeups.append((caller, is_error, value))
+    del context.parked[caller]
+    context.wakeups.append((caller, is_error, value))
     return True

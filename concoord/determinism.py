@@ -21,34 +21,16 @@ import datetime as _datetime
 import random as _random
 import uuid as _uuid
 
+from concoord.host import call_context
+
 OUTSIDE_TIME = 0.0
 OUTSIDE_SEED = "concoord: outside a replicated call"
 
 
-class _Context:
-    time = None     # the leader's stamp for the command being executed, or None
-    rng = None      # this command's generator, made on first use
-    seed = None
-
-
-_context = _Context()
-
-
-def enter(stamp, slot, command):
-    _context.time = stamp
-    _context.rng = None
-    _context.seed = (slot, command.client_id, command.number) if command is not None else slot
-
-
-def leave():
-    _context.time = None
-    _context.rng = None
-    _context.seed = None
-
-
 def time():
     """The leader's clock when it proposed this call's slot (seconds since the epoch)."""
-    return OUTSIDE_TIME if _context.time is None else _context.time
+    context = call_context.current()
+    return OUTSIDE_TIME if context is None or context.time is None else context.time
 
 
 def time_ns():
@@ -76,11 +58,12 @@ def date_today():
 
 def rng():
     """A random generator seeded identically on every replica for this call."""
-    if _context.time is None:
+    context = call_context.current()
+    if context is None or context.time is None:
         return _random.Random(OUTSIDE_SEED)
-    if _context.rng is None:
-        _context.rng = _random.Random(repr(_context.seed))
-    return _context.rng
+    if context.rng is None:
+        context.rng = _random.Random(repr(context.seed))
+    return context.rng
 
 
 def new_rng():

@@ -8,7 +8,10 @@ args). Parked calls (concoord.blocking) are replicated state kept here: which ca
 what a timed-out wait returns.
 """
 
-from concoord import blocking, determinism
+import contextlib
+
+from concoord import blocking
+from concoord.host import call_context
 from concoord.errors import WireError
 from concoord.wire.messages import BLOCKED, EXCEPTION, OK
 from concoord.wire.values import (ExceptionValue, decode_call_arguments, encode_call_arguments,
@@ -97,7 +100,7 @@ class ObjectHost:
         return getattr(self.obj, method)(*args, **kwargs)
 
     def _executing(self, caller, slot, time, command):
-        return _Executing(self, caller, slot, time, command)
+        return _executing(self, caller, slot, time, command)
 
     # ---- parked calls -------------------------------------------------------------------------
 
@@ -190,24 +193,15 @@ class ObjectHost:
             return f"<str() failed: {type(exc).__name__}>"
 
 
-class _Executing:
-    """Sets the blocking and determinism context for one call, and collects its wake-ups."""
-
-    def __init__(self, host, caller, slot, time, command):
-        self.host, self.caller = host, caller
-        self.slot, self.time, self.command = slot, time, command
-
-    def __enter__(self):
-        context = blocking._context
-        context.caller, context.parked, context.wakeups = self.caller, self.host.parked, []
-        determinism.enter(self.time, self.slot, self.command)
-
-    def __exit__(self, *exc_info):
-        context = blocking._context
-        self.host._collect(context.wakeups)
-        context.caller = context.parked = context.wakeups = None
-        determinism.leave()
-        return False
+@contextlib.contextmanager
+def _executing(host, caller, slot, time, command):
+    """Run one call in its own CallContext, and collect the wake-ups it produced."""
+    context = call_context.for_command(caller, host.parked, time, slot, command)
+    try:
+        with call_context.running(context):
+            yield
+    finally:
+        host._collect(context.wakeups)
 
 
 def _function(cls, name):

@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 from concoord import determinism
+from concoord.host import call_context
 from concoord.codegen.determinize import determinize, rewrites
 from concoord.codegen.fixer import TRANSFORM_PASSES, describe_rewrites, generate_fixed
 from concoord.codegen.safety import check_safety
@@ -24,11 +25,9 @@ def _run(text):
 
 def _in_call(function, stamp=1234.5, slot=7, number=1):
     """Run ``function`` as a replica runs a method: inside the determinism context."""
-    determinism.enter(stamp, slot, Command("client", number, "m", b""))
-    try:
+    context = call_context.for_command(None, {}, stamp, slot, Command("client", number, "m", b""))
+    with call_context.running(context):
         return function()
-    finally:
-        determinism.leave()
 
 
 def test_the_pass_is_registered():
