@@ -106,11 +106,12 @@ class Acceptor:
         return effects
 
     def _store(self, pvalue):
-        assert pvalue.ballot <= max(self.promised, pvalue.ballot)
+        """Accept ``pvalue`` (also when replaying records: they come in the order written)."""
         previous = self.accepted.get(pvalue.slot)
-        if previous is None or previous.ballot <= pvalue.ballot:
-            self.accepted[pvalue.slot] = pvalue
-            self.promised = max(self.promised, pvalue.ballot)
+        assert previous is None or previous.ballot <= pvalue.ballot, \
+            "a slot's accepted ballot never goes down"
+        self.accepted[pvalue.slot] = pvalue
+        self.promised = max(self.promised, pvalue.ballot)
 
     def _forget_below(self, slot):
         if slot <= self.gc_below:
