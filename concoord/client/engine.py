@@ -24,17 +24,23 @@ from concoord.wire.values import ExceptionValue, decode_value, encode_call_argum
 log = logging.getLogger("concoord.client")
 
 REDIRECT_BACKOFF, FAILURE_BACKOFF, MAX_BACKOFF = 0.02, 0.05, 0.5
+# A command is never resent longer than this after it was first sent: the instance forgets a
+# client silent for an hour (concoord.host.client_table.IDLE_FORGET), and a resend must still
+# find the reply of a command that ran. Past it, the call fails as one that may have run.
+# (A parked call keeps waiting: the instance never forgets a client by age once it parked.)
+RESEND_HORIZON = 600.0
 
 
 class _Call:
     __slots__ = ("method", "number", "frame", "future", "deadline", "generation", "sent_at",
-                 "parked", "on_notify", "refresh")
+                 "first_sent", "parked", "on_notify", "refresh")
 
     def __init__(self, method, number, frame, deadline):
         self.method, self.number, self.frame, self.deadline = method, number, frame, deadline
         self.future = concurrent.futures.Future()
         self.generation = -1      # which connection it was last sent on
         self.sent_at = 0.0
+        self.first_sent = time.monotonic()
         self.parked = False       # the object parked it: wait for the wake-up, not a reply
         self.on_notify = None     # a watch: callable(encoded notification), for every NOTIFY
         self.refresh = None       # a watch: callable() -> the frame to resend (its last tag)
@@ -67,6 +73,13 @@ def _outcome(reply):
         exception.concoord_maybe_ran = reply.status == REJECTED and maybe_ran
         return exception, None
     return RemoteError("InvalidReply", value), None
+
+
+def _may_have_run(call):
+    error = ConnectionError(f"no reply to {call.method}() within {RESEND_HORIZON:g} s of "
+                            "sending it: it may have run")
+    error.concoord_maybe_ran = True
+    return error
 
 
 class CallEngine:
@@ -360,7 +373,16 @@ class CallEngine:
                 self._not_before = time.monotonic() + min(
                     FAILURE_BACKOFF * 2 ** (rounds - 1), MAX_BACKOFF)
 
+    def _past_resend_horizon(self, now):
+        """Take out the calls that may no longer be resent (see RESEND_HORIZON)."""
+        too_old = [c for c in self._pending.values() if not c.parked and c.refresh is None
+                   and now - c.first_sent > RESEND_HORIZON]
+        for call in too_old:
+            del self._pending[call.number]
+        return too_old
+
     def _install(self, conn):
+        too_old = []
         with self._wake:
             closed = self._closed
             if not closed:
@@ -369,9 +391,12 @@ class CallEngine:
                 self._failures = 0
                 self._hosts.note(conn.address, None)
                 now = time.monotonic()
+                too_old = self._past_resend_horizon(now)
                 calls = list(self._pending.values())
                 for call in calls:
                     call.generation, call.sent_at = self._generation, now
+        for call in too_old:
+            _settle(call.future, _may_have_run(call))
         if closed:
             conn.close()
             return

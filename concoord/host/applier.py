@@ -44,6 +44,7 @@ class Applier:
         its watches are evaluated after every command."""
         slot, batch, ran = committed
         assert slot == self.last_slot + 1, f"slot {slot} applied after {self.last_slot}"
+        self.client_table.forget_idle(batch.time)
         for index, command in enumerate(batch.commands):
             if index not in ran:
                 self._apply_command(slot, batch, command, effects)
@@ -64,7 +65,7 @@ class Applier:
             result = self._cancel(command, batch.time)
         else:
             result = self.state_machine.execute(command, slot, batch.time)
-        self.client_table.record(command.client_id, command.number, result)
+        self.client_table.record(command.client_id, command.number, result, batch.time)
         reply(self.node_id, command, result, effects)
 
     def _cancel(self, command, time):

@@ -314,3 +314,18 @@ def test_the_client_library_imports_nothing_of_the_nodes():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_command_is_not_resent_past_the_resend_horizon(replicas, proxies, monkeypatch):
+    """The instance forgets a client silent for an hour (host/client_table.py): a resend
+    long after the first send might then run the command again, so it fails instead, as a
+    call that may have run."""
+    from concoord.client import engine
+    monkeypatch.setattr(engine, "RESEND_HORIZON", 0.5)
+    silent = replicas(lambda request: None)
+    proxy = proxies(silent.address, attempt_timeout=0.2, timeout=5.0)
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match="may have run") as info:
+        proxy._invoke("get", (), {})
+    assert info.value.concoord_maybe_ran and time.monotonic() - start < 2.0
+    assert len(silent.numbers()) >= 2, "resent until the horizon"
