@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from concoord.client.status import query_status
+from concoord.wire.status import ReplicaView
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.runtime.ports import PORT_RANGE
 
@@ -61,13 +62,13 @@ class LocalCluster:
         target = []
 
         def converged():
-            views = [query_status(r) for r in self.replicas]
+            views = [ReplicaView.from_wire(query_status(r)) for r in self.replicas]
             if not target:
-                target.append(max(v["slot_out"] for v in views))
-            leaders = {v.get("leader") for v in views}
+                target.append(max(v.slot_out for v in views))
+            leaders = {v.leader for v in views}
             return None not in leaders and len(leaders) == 1 and all(
-                sorted(v["replicas"]) == want_r and sorted(v["acceptors"]) == want_a
-                and v["slot_out"] >= target[0] for v in views)
+                sorted(v.replicas) == want_r and sorted(v.acceptors) == want_a
+                and v.slot_out >= target[0] for v in views)
         self._wait(converged, "the instance to converge")
 
     def leader(self, exclude=()):
@@ -76,7 +77,7 @@ class LocalCluster:
         for replica in self.replicas:
             if replica not in exclude:
                 try:
-                    return query_status(replica, timeout=1.0)["leader"]
+                    return ReplicaView.from_wire(query_status(replica, timeout=1.0)).leader
                 except ConnectionError as exc:
                     errors.append(str(exc))
         raise ConnectionError("; ".join(errors) or "no replica to ask")

@@ -9,20 +9,20 @@ RATE_SAMPLE = 0.5   # seconds between the two looks at the leader's command coun
 
 
 def instance_status(bootstrap, timeout=2.0):
-    """The first answering replica's status, plus ``nodes`` (every member: role, alive, applied
-    slot and lag behind the leader) and ``commands_per_second`` measured at the leader."""
-    source, view = replica_status(bootstrap, timeout)
-    nodes = [_probe(node, role, timeout) for role, group in
-             (("replica", view["replicas"]), ("acceptor", view["acceptors"]),
-              ("nameserver", view.get("nameservers", []))) for node in group]
-    leader = next((n for n in nodes if n["address"] == view.get("leader")), None)
-    head = leader["slot_out"] if leader and leader.get("slot_out") else view["slot_out"]
+    """The first answering replica's status (a dict, for --json and the dashboard), plus
+    ``nodes`` (every member: role, alive, applied slot and lag behind the leader) and
+    ``commands_per_second`` measured at the leader."""
+    source, replica = replica_status(bootstrap, timeout)
+    nodes = [_probe(node, role, timeout) for role in ("replica", "acceptor", "nameserver")
+             for node in replica.members(role)]
+    leader = next((n for n in nodes if n["address"] == replica.leader), None)
+    head = leader["slot_out"] if leader and leader.get("slot_out") else replica.slot_out
     for node in nodes:
-        if node.get("slot_out") is not None:
+        if isinstance(node.get("slot_out"), int):
             node["lag"] = head - node["slot_out"]
-    view["nodes"] = nodes
-    view["answered_by"] = source
-    view["commands_per_second"] = _rate(view.get("leader") or source, timeout)
+    view = replica.to_wire()
+    view.update(nodes=nodes, answered_by=source,
+                commands_per_second=_rate(replica.leader or source, timeout))
     return view
 
 

@@ -9,6 +9,7 @@ from concoord.security.handshake import first_bytes, is_challenge
 from concoord.wire.addresses import split_address
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import StatusReply, StatusRequest
+from concoord.wire.status import ReplicaView
 
 
 def query_status(address, timeout=2.0):
@@ -30,19 +31,17 @@ def query_status(address, timeout=2.0):
 
 
 def replica_status(addresses, timeout=2.0):
-    """(address, status) of the first of ``addresses`` that answers as a replica: only
+    """(address, ReplicaView) of the first of ``addresses`` that answers as a replica: only
     replicas know the instance's view (acceptors and nameservers are skipped). ConnectionError
     naming what each one said if none does."""
     errors = []
     for address in addresses:
         try:
-            status = query_status(address, timeout)
+            return address, ReplicaView.from_wire(query_status(address, timeout))
         except ConnectionError as exc:
             errors.append(str(exc))
-            continue
-        if status.get("role") == "replica":
-            return address, status
-        errors.append(f"{address} is an {status.get('role')}, not a replica")
+        except ValueError as exc:
+            errors.append(f"{address}: {exc}")
     raise ConnectionError("no replica answered: " + ("; ".join(errors) or "no address given"))
 
 

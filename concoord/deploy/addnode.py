@@ -51,7 +51,7 @@ def addnode(settings, node_type, domain, object_file, class_name, boot_text, hos
     view = current_view(boot)  # new nodes join through a replica
     if view is None:
         raise DeployError(f"no replica of the instance answers at {','.join(boot)}")
-    replicas = list(view["replicas"])
+    replicas = list(view.replicas)
     object_data = fixed_object(object_file, class_name) if object_file else None
     object_name = os.path.basename(object_file) if object_file else None
     instance = Instance(domain, object_name, class_name, settings.dns_port, settings.logger,

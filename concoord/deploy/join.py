@@ -7,7 +7,6 @@ from concoord.client.status import replica_status
 from concoord.deploy.nodes import is_running
 from concoord.errors import ConnectionError
 
-VIEW_KEYS = {"replica": "replicas", "acceptor": "acceptors", "nameserver": "nameservers"}
 POLL_INTERVAL = 0.2
 ALIVE_CHECK_INTERVAL = 1.0
 
@@ -17,7 +16,7 @@ class NodeFailed(Exception):
 
 
 def current_view(members, timeout=2.0):
-    """The status of the first replica among ``members`` that answers, else None."""
+    """The ReplicaView of the first replica among ``members`` that answers, else None."""
     try:
         return replica_status(members, timeout)[1]
     except ConnectionError:
@@ -25,7 +24,7 @@ def current_view(members, timeout=2.0):
 
 
 def is_listed(view, node):
-    return view is not None and node.address in view.get(VIEW_KEYS[node.role], ())
+    return view is not None and node.address in view.members(node.role)
 
 
 def wait_joined(node, members, timeout):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import FrozenSet, Optional, Tuple
 
 from concoord.client.status import query_status
+from concoord.wire.status import ReplicaView
 from concoord.errors import ConnectionError
 
 log = logging.getLogger("concoord.dns.view")
@@ -59,37 +60,31 @@ def _leader_first(replicas, leader):
     return tuple(ordered)
 
 
-def _is_replica(status):
-    """Only replicas know the configuration (an acceptor's status does not list it)."""
-    return (isinstance(status, dict) and status.get("role") == "replica"
-            and isinstance(status.get("replicas"), list))
-
-
-def _freshest(statuses):
-    """The replica status to believe: the most advanced log, an active leader breaking ties."""
-    if not statuses:
+def _replica_view(status):
+    """The ReplicaView in a status, or None: only replicas know the configuration (an
+    acceptor's status does not list it), and a malformed answer counts as none."""
+    try:
+        return ReplicaView.from_wire(status)
+    except ValueError:
         return None
-    return max(statuses, key=lambda s: (_int(s.get("slot_out")), s.get("state") == "active"))
 
 
-def _int(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+def _freshest(views):
+    """The replica view to believe: the most advanced log, an active leader breaking ties."""
+    if not views:
+        return None
+    return max(views, key=lambda v: (v.slot_out, v.state == "active"))
 
 
-def _active(statuses):
+def _active(views):
     """The replica that says it is the active leader (the most advanced, if several do)."""
-    active = [s for s in statuses if s.get("state") == "active" and isinstance(s.get("node"), str)]
-    return max(active, key=lambda s: _int(s.get("slot_out")))["node"] if active else None
+    active = [v for v in views if v.state == "active"]
+    return max(active, key=lambda v: v.slot_out).node if active else None
 
 
-def _leader(best, statuses):
+def _leader(best, views):
     """A replica that says it is active leads; otherwise trust the freshest replica's word."""
-    leader = _active(statuses) or best.get("leader")
-    return leader if isinstance(leader, str) else None
-
-
-def _strings(value):
-    return tuple(sorted(v for v in value if isinstance(v, str))) if isinstance(value, list) else ()
+    return _active(views) or best.leader
 
 
 class ViewFollower:
@@ -158,9 +153,9 @@ class ViewFollower:
     def poll_once(self):
         """Ask every replica once; publish and return the new view (or the old one)."""
         targets = self._targets()
-        statuses = self._ask(targets)
-        answers = [s for s in statuses.values() if _is_replica(s)]
-        answered = {address for address, status in statuses.items() if _is_replica(status)}
+        views = {address: _replica_view(status) for address, status in self._ask(targets).items()}
+        answers = [view for view in views.values() if view is not None]
+        answered = {address for address, view in views.items() if view is not None}
         self._answered_last_round = bool(answered)
         config = self._configuration(answers)
         if config is None:
@@ -181,11 +176,11 @@ class ViewFollower:
         """
         best = _freshest(answers)
         old, now = self._view, time.monotonic()
-        if best is not None and (old is None or _int(best.get("slot_out")) >= self._slot_out
+        if best is not None and (old is None or best.slot_out >= self._slot_out
                                  or now - self._fresh_at > STALE_LIMIT):
-            self._slot_out, self._fresh_at = _int(best.get("slot_out")), now
-            return (_strings(best["replicas"]), _strings(best.get("acceptors")),
-                    _strings(best.get("nameservers")), _leader(best, answers))
+            self._slot_out, self._fresh_at = best.slot_out, now
+            return (tuple(sorted(best.replicas)), tuple(sorted(best.acceptors)),
+                    tuple(sorted(best.nameservers)), _leader(best, answers))
         if old is None:
             return None
         return old.replicas, old.acceptors, old.nameservers, _active(answers) or old.leader

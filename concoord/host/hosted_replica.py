@@ -11,6 +11,8 @@ Ready/Advance loop, made synchronous). Snapshots are composed here too: the lear
 the object's part travel and install together.
 """
 
+from dataclasses import replace
+
 from concoord.errors import WireError
 from concoord.host.applier import Applier
 from concoord.host.snapshot import decode_snapshot, encode_snapshot
@@ -126,7 +128,8 @@ class HostedReplica:
         self.applier.forget_clients(client_ids)
 
     def status(self):
-        return dict(self.node.status(), object=self.applier.describe())
+        """The StatusReply's info: the node's view, with the object described."""
+        return replace(self.node.view(), object=self.applier.describe()).to_wire()
 
     def check_invariants(self):
         self.node.check_invariants()

@@ -11,15 +11,16 @@ command already run.
 from collections import deque
 from typing import Optional, Protocol, Tuple
 
+from concoord.errors import WireError
 from concoord.protocol.config import ConfigHistory, with_node
 from concoord.protocol.effects import Effects
 from concoord.protocol.leader import Leader
 from concoord.protocol.learner import Learner, rejection, reply
 from concoord.protocol.timing import Timing
-from concoord.errors import WireError
 from concoord.wire.messages import (
     OK, REDIRECT, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply,
     CatchupRequest, ClientReply, ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
+from concoord.wire.status import ReplicaView
 from concoord.wire.values import decode_call_arguments, encode_value
 
 
@@ -300,17 +301,15 @@ class ReplicaNode:
 
     # ---- status -------------------------------------------------------------------------------
 
-    def status(self):
+    def view(self):
+        """What this replica says of the instance (its status, without the object)."""
         config = self.configs.latest
-        return {
-            "node": self.node_id, "role": "replica", "state": self.leader.state,
-            "leader": self.leader.leader_id, "ballot": list(self.leader.leader_ballot),
-            "slot_out": self.learner.slot_out,
-            "commands_applied": self.learner.commands_applied,
-            "replicas": list(config.replicas), "acceptors": list(config.acceptors),
-            "nameservers": list(config.nameservers),
-            "genesis": [list(c) for c in self.configs.config_for(1)],
-        }
+        return ReplicaView(
+            node=self.node_id, state=self.leader.state, leader=self.leader.leader_id,
+            ballot=tuple(self.leader.leader_ballot), slot_out=self.learner.slot_out,
+            commands_applied=self.learner.commands_applied, replicas=config.replicas,
+            acceptors=config.acceptors, nameservers=config.nameservers,
+            genesis=self.configs.config_for(1))
 
     _HANDLERS = {
         ClientRequest: _on_client_request, Promise: _on_promise, Accepted: _on_accepted,

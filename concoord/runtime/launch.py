@@ -57,7 +57,7 @@ def _runner(node_id, node, listener, limits, **stores):
 
 
 def _bootstrap_status(bootstrap):
-    """(address, status) of the first bootstrap replica that answers."""
+    """(address, ReplicaView) of the first bootstrap replica that answers."""
     return replica_status(bootstrap, timeout=2.0)
 
 
@@ -66,9 +66,9 @@ def _final_genesis_status(bootstrap):
     replays the log from it, so it must be the one every other replica starts from."""
     deadline = time.monotonic() + JOIN_TIMEOUT
     while True:
-        _, status = _bootstrap_status(bootstrap)
-        if status["genesis"][1]:
-            return status
+        _, view = _bootstrap_status(bootstrap)
+        if view.genesis.acceptors:
+            return view
         if time.monotonic() > deadline:
             raise ConnectionError("the instance has no acceptor yet: start one with "
                                   "`concoord acceptor -b BOOTSTRAP` first")
@@ -89,8 +89,8 @@ def _join(node_id, role, bootstrap):
 
 def _bootstrap_replicas(bootstrap):
     """Joins go to replicas: the bootstrap replica and every replica it knows of."""
-    address, status = _bootstrap_status(bootstrap)
-    return [address] + [r for r in status.get("replicas", []) if r != address]
+    address, view = _bootstrap_status(bootstrap)
+    return [address] + [r for r in view.replicas if r != address]
 
 
 def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing(),
@@ -105,9 +105,8 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
     if remembered is not None:
         genesis = remembered
     elif bootstrap:
-        status = _final_genesis_status(bootstrap)
-        genesis = Configuration(*(tuple(group) for group in status["genesis"]))
-        peers = set(status.get("replicas", ()))
+        view = _final_genesis_status(bootstrap)
+        genesis, peers = view.genesis, set(view.replicas)
     else:
         genesis = Configuration((node_id,), ())
     node = HostedReplica(node_id, genesis, ObjectHost(object_class), time.monotonic(), timing,

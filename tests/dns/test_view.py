@@ -5,15 +5,17 @@ import itertools
 
 from concoord.dns.view import MISSES_UNREACHABLE, View, ViewFollower
 from concoord.errors import ConnectionError
+from concoord.wire.status import ReplicaView
+from concoord.wire.types import Configuration
 
 R1, R2, R3 = "10.0.0.1:14000", "10.0.0.2:14000", "10.0.0.3:14000"
 
 
 def status(node, replicas, leader, slot_out=10, state="follower", acceptors=("10.0.0.9:1",),
            nameservers=()):
-    return {"node": node, "role": "replica", "state": state, "leader": leader,
-            "slot_out": slot_out, "replicas": list(replicas), "acceptors": list(acceptors),
-            "nameservers": list(nameservers)}
+    return ReplicaView(node, state, leader, (1, node, 0), slot_out, 0, tuple(replicas),
+                       tuple(acceptors), tuple(nameservers),
+                       Configuration(tuple(replicas), tuple(acceptors), ())).to_wire()
 
 
 class Script:
