@@ -1,8 +1,9 @@
 """The leader colocated with a replica (PMMC's Leader): elects itself when the active leader
 falls silent, runs phase 1 (Scout) and phase 2 (Commander), and pipelines up to WINDOW slots
 past its learner's slot_out. What it uses, one concern per module: phases.py (quorum counting),
-batcher.py (client commands into slots), read_lease.py, progress.py (log GC), dead_replicas.py
-and sessions.py (failure detection of replicas and clients).
+batcher.py (client commands into slots), heartbeats.py (who still answers, and the read lease,
+read_lease.py) and housekeeping.py (what it proposes on its own: the log GC floor, progress.py;
+expired client sessions, sessions.py; dead replicas, dead_replicas.py).
 
 Safety rules this code keeps (PMMC, with reconfiguration):
 - per slot it proposes the batch of the highest-ballot pvalue reported by a phase-1 quorum of the
@@ -15,15 +16,12 @@ leader keeps its followers quiet only while a quorum of every governing acceptor
 """
 
 from concoord.protocol.batcher import Batcher
-from concoord.protocol.dead_replicas import DeadReplicas
 from concoord.protocol.effects import Effects
+from concoord.protocol.heartbeats import Heartbeats
+from concoord.protocol.housekeeping import Housekeeping
 from concoord.protocol.phases import Commander, Scout
-from concoord.protocol.progress import ReplicaProgress
-from concoord.protocol.read_lease import ReadLease
-from concoord.protocol.sessions import SessionTracker
-from concoord.wire.messages import Accept, Decision, Heartbeat, Prepare
-from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot, Command
-from concoord.wire.values import encode_call_arguments
+from concoord.wire.messages import Accept, Decision, Prepare
+from concoord.wire.types import NOOP, ZERO_BALLOT, Ballot
 
 FOLLOWER, CANDIDATE, ACTIVE = "follower", "candidate", "active"
 
@@ -46,12 +44,10 @@ class Leader:
         self.pad_until = 0                # fill slots below this with no-ops (reconfiguration)
         self.expected_member = False      # joined, but the view it has applied says not yet
         self.batcher = Batcher()
-        self.lease = ReadLease(timing)
-        self.progress = ReplicaProgress(timing)
-        self.dead = DeadReplicas()
-        self.sessions = SessionTracker()
-        self.internal_commands = 0        # numbers the commands this life proposes itself
-        self.active_since = now
+        self.heartbeats = Heartbeats(timing, now)
+        self.housekeeping = Housekeeping(node_id, incarnation, timing, now)
+        self.progress = self.housekeeping.progress    # the GC floor, sent with every Accept
+        self.sessions = self.housekeeping.sessions    # clients' keepalives touch them
         learner.on_reconfigure = self._on_reconfigure
         self._reset_ballot_state(now)
 
@@ -62,9 +58,7 @@ class Leader:
         self.proposals = {}       # slot -> Batch proposed under self.ballot
         self.next_slot = self.learner.slot_out
         self.constrained_up_to = 0
-        self.acceptor_acks = {}   # acceptor -> time of its last reply under self.ballot
-        self.lease.reset()
-        self.last_heartbeat = now - self.timing.heartbeat_interval
+        self.heartbeats.reset(now)
 
     @property
     def is_active(self):
@@ -138,7 +132,7 @@ class Leader:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot != self.ballot or self.state == FOLLOWER:
             return
-        self.acceptor_acks[msg.src] = now
+        self.heartbeats.heard_from(msg.src, now)
         for acceptors, scout in list(self.scouts.items()):
             if scout.from_slot == msg.from_slot and scout.on_promise(msg.src, msg.accepted):
                 del self.scouts[acceptors]
@@ -147,8 +141,7 @@ class Leader:
             self.state = ACTIVE
             self.leader_id = self.node_id
             self.leader_ballot = self.highest_ballot = self.ballot
-            self.active_since = now
-            self.sessions.restart(self.learner.sessions, now)
+            self.housekeeping.became_active(self.learner.sessions, now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
 
@@ -197,7 +190,7 @@ class Leader:
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
         with no-ops so it takes effect without waiting for client traffic."""
         self.pad_until = max(self.pad_until, slot + self.configs.window)
-        self.dead.on_view_change(config, previous)
+        self.housekeeping.dead.on_view_change(config, previous)
 
     def _command(self, slot, batch, now, effects):
         assert slot not in self.proposals, "one proposal per slot per ballot"
@@ -220,7 +213,7 @@ class Leader:
         commander = self.commanders.get(msg.slot)
         if commander is None or msg.ballot != commander.ballot:
             return None
-        self.acceptor_acks[msg.src] = now
+        self.heartbeats.heard_from(msg.src, now)
         if not commander.on_accepted(msg.src):
             return None
         del self.commanders[msg.slot]
@@ -271,16 +264,14 @@ class Leader:
         if msg.ballot > self.ballot:
             return self.preempted(msg.ballot, now, effects)
         if msg.ballot == self.ballot:
-            self.acceptor_acks[msg.src] = now
-            if msg.sent_at >= 0:
-                self.lease.granted(msg.src, msg.sent_at)
+            self.heartbeats.on_reply(msg, now)
 
     def on_applied_report(self, msg, now):
         self.progress.report(msg.src, msg.durable_slot, now)
 
     def update_gc_floor(self, now, own_durable):
-        self.progress.update_floor(now, own_durable, self.node_id,
-                                   self.configs.latest.replicas, self.active_since)
+        self.housekeeping.update_gc_floor(now, own_durable, self.node_id,
+                                          self.configs.latest.replicas)
 
     def _governing(self):
         """The configurations of every slot this leader has not applied yet: another leader
@@ -291,7 +282,7 @@ class Leader:
         """True while this leader may answer reads from its replica's state (read_lease.py).
         Not while a scout runs: an acceptor set it has not won yet may hold another ballot's
         proposals."""
-        return self.state == ACTIVE and not self.scouts and self.lease.valid(
+        return self.state == ACTIVE and not self.scouts and self.heartbeats.lease.valid(
             now, self._governing())
 
     def tick(self, now):
@@ -305,31 +296,11 @@ class Leader:
             return effects
         self._retransmit(now, effects)
         if self.state == ACTIVE:
-            if now - self.last_heartbeat >= self.timing.heartbeat_interval:
+            if self.heartbeats.due(now):
                 self._heartbeat(now, effects)
-            self._expire_sessions(now, effects)
-            self._remove_dead_replicas(now, effects)
+            for command in self.housekeeping.proposals(now, self.node_id, self.learner):
+                self.submit(command, now, effects)
         return effects
-
-    def _remove_dead_replicas(self, now, effects):
-        replicas = self.configs.latest.replicas
-        for replica in self.dead.to_remove(
-                now, self.node_id, replicas,
-                lambda r: self.progress.last_heard(r, self.active_since),
-                self.timing.dead_after):
-            self._propose_internal("@remove", [replica], now, effects)
-
-    def _expire_sessions(self, now, effects):
-        """Clients silent past their lease are declared dead through the log."""
-        for client_id in self.sessions.expired(now):
-            if client_id in self.learner.sessions:
-                self._propose_internal("@expire", [client_id], now, effects)
-
-    def _propose_internal(self, method, args, now, effects):
-        self.internal_commands += 1
-        command = Command(f"@{self.node_id}#{self.incarnation}", self.internal_commands,
-                          method, encode_call_arguments(args, {}))
-        self.submit(command, now, effects)
 
     def _retransmit(self, now, effects):
         interval = self.timing.retransmit_interval
@@ -344,22 +315,10 @@ class Leader:
                 effects.broadcast(commander.silent(), self._accept_message(commander))
 
     def _heartbeat(self, now, effects):
-        """Acceptors of every governing set always get one (their replies prove a quorum still
-        follows us, and renew the read lease); replicas only while a quorum of each answered
-        recently, so that a leader cut off from the acceptors lets the others elect a new one."""
-        self.last_heartbeat = now
-        governing = self._governing()
-        config = self.configs.latest
-        beat = Heartbeat(self.node_id, self.ballot, self.learner.slot_out, config, float(now),
-                         float(self.timing.lease))
-        effects.broadcast(sorted({a for c in governing for a in c.acceptors}), beat)
-        if all(self._answered_recently(c, now) for c in governing):
-            effects.broadcast([r for r in config.replicas if r != self.node_id], beat)
-
-    def _answered_recently(self, config, now):
-        recent = sum(1 for a in config.acceptors
-                     if now - self.acceptor_acks.get(a, -1e18) <= self.timing.election_timeout)
-        return recent >= config.quorum()
+        """To every governing acceptor set, and to the replicas while those sets answer
+        (heartbeats.py)."""
+        self.heartbeats.send(self.node_id, self.ballot, self.learner.slot_out,
+                             self._governing(), self.configs.latest, now, effects)
 
     def check_invariants(self):
         window_end = self.learner.slot_out + self.configs.window

@@ -446,10 +446,10 @@ class Cluster:
             if leader_id in self.crashed or not leader.is_active:
                 continue
             now = self.clock(leader_id)
+            since = leader.housekeeping.active_since
             for replica in leader.configs.latest.replicas:
                 if replica != leader_id and \
-                        now - leader.progress.last_heard(replica, leader.active_since) \
-                        >= 0.9 * stale_after:
+                        now - leader.progress.last_heard(replica, since) >= 0.9 * stale_after:
                     self.caught_up_at[replica] = self._highest_applied()
 
     def _highest_applied(self):
