@@ -47,12 +47,14 @@ _PLAIN = (type(None), bool, int, float, str, bytes)
 
 
 def check_plain(value, depth=0):
-    """Status information: plain msgpack values only, bounded nesting, string keys."""
+    """Status information: plain msgpack values only, bounded nesting and sizes, string keys
+    (msgspec decodes it as Any: these are the limits the msgpack unpacker applied before)."""
     _check(depth < MAX_PLAIN_DEPTH, "value nested too deeply")
     kind = type(value)
     if kind in _PLAIN:
         return
     if kind is list:
+        _check(len(value) <= MAX_LIST, "status list too long")
         for item in value:
             check_plain(item, depth + 1)
         return

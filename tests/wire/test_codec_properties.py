@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from concoord.errors import RemoteError, WireError
 from concoord.wire.codec import (
-    HEADER, MAX_FRAME, VERSION, FrameReader, decode_body, decode_record, encode_frame,
+    HEADER, MAX_FRAME, MAX_LIST, MAX_MAP, VERSION, FrameReader, decode_body, decode_record, encode_frame,
     encode_record)
 from concoord.wire.messages import (MESSAGE_TYPES, STATUSES, ClientReply, Decision, Heartbeat,
                                     Promise, StatusReply)
@@ -519,6 +519,9 @@ def test_a_pickle_frame_is_rejected(protocol):
     tagged(7, "r", 1, [0.0, [["c", 1, "m", b"", 0, 1]]]),                # command of 6 fields
     tagged(13, "r", {"k": msgpack.ExtType(1, b"x")}),                     # ext in status
     tagged(13, "r", {"k": {1: 2}}),                                       # non-str status key
+    tagged(13, "r", {"k": [None] * (MAX_LIST + 1)}),                      # list too long
+    tagged(13, "r", {"k": {str(i): 0 for i in range(MAX_MAP + 1)}}),      # map too large
+    tagged(7, "r", 1, [0.0, [["c", 1, "m", b""]] * (MAX_LIST + 1)]),      # batch too long
 ])
 def test_invalid_fields_are_rejected(body):
     with pytest.raises(WireError):
