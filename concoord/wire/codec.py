@@ -155,7 +155,8 @@ def encode_body(msg):
 
 
 def decode_body(body):
-    """The message in one frame body; WireError if it is not a valid message of this version."""
+    """The message in one frame body (bytes or a memoryview); WireError if it is not a valid
+    message of this version."""
     try:
         msg = _decode(body)
     except _ERRORS as exc:
@@ -163,6 +164,9 @@ def decode_body(body):
     except Exception as exc:    # a decoder's surprise on garbage still means a bad frame
         raise WireError(f"undecodable frame ({type(exc).__name__})") from None
     return check_message(msg)
+
+
+_HEADER_SIZE, _unpack_header = HEADER.size, HEADER.unpack_from
 
 
 class FrameReader:
@@ -174,19 +178,20 @@ class FrameReader:
 
     def feed(self, data):
         """Add received bytes; return the complete messages now available (WireError if bad)."""
-        self._buffer += data
-        messages = []
-        offset = 0
         buf = self._buffer
-        while len(buf) - offset >= HEADER.size:
-            (length,) = HEADER.unpack_from(buf, offset)
-            if length > self._max_frame:
-                raise WireError(f"frame of {length} bytes exceeds the {self._max_frame}-byte limit")
-            end = offset + HEADER.size + length
-            if end > len(buf):
-                break
-            messages.append(decode_body(bytes(buf[offset + HEADER.size:end])))
-            offset = end
+        buf += data
+        size, offset, messages = len(buf), 0, []
+        with memoryview(buf) as view:       # frames decode in place, without a copy each
+            while size - offset >= _HEADER_SIZE:
+                (length,) = _unpack_header(buf, offset)
+                if length > self._max_frame:
+                    raise WireError(f"frame of {length} bytes exceeds the {self._max_frame}-byte "
+                                    f"limit")
+                end = offset + _HEADER_SIZE + length
+                if end > size:
+                    break
+                messages.append(decode_body(view[offset + _HEADER_SIZE:end]))
+                offset = end
         if offset:
             del buf[:offset]
         return messages
