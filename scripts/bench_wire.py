@@ -2,7 +2,8 @@
 """Micro-benchmark of the wire codec: encode and decode times per message, in microseconds.
 
 Messages: ClientRequest, ClientReply, Accept, Accepted, Decision (Accept and Decision with a
-1-command and a 100-command batch), plus an acceptor's disk record. Each figure is the best of
+1-command and a 100-command batch), plus an acceptor's disk record; and the value codec: a
+call's arguments and a result, flat (scalars) and nested (a tuple and a set). Each figure is the best of
 ``--repeat`` timings of ``--number`` calls (the least disturbed by other processes).
 
     python scripts/bench_wire.py [--number N] [--repeat R] [--json]
@@ -21,7 +22,8 @@ from concoord.wire.codec import FrameReader, decode_body, decode_record, encode_
     encode_record
 from concoord.wire.messages import Accept, Accepted, ClientReply, ClientRequest, Decision
 from concoord.wire.types import Ballot, Batch, Command, PValue
-from concoord.wire.values import encode_call_arguments, encode_value
+from concoord.wire.values import decode_call_arguments, decode_value, encode_call_arguments, \
+    encode_value
 
 
 def sample_messages():
@@ -43,6 +45,9 @@ def sample_messages():
         "Decision/1": Decision("127.0.0.1:14000", 123456, one),
         "Decision/100": Decision("127.0.0.1:14000", 123456, hundred),
         "record accept/100": ("accept", PValue(ballot, 123456, hundred)),
+        "value args [1, 'x']": ([1, "x"], {}),
+        "value args nested": ([(1, 2), {3, 4}], {"k": "v"}),
+        "value result 42": 42,
     }
 
 
@@ -53,7 +58,15 @@ def best(function, number, repeat):
 def measure(number, repeat):
     results = {}
     for name, msg in sample_messages().items():
-        if name.startswith("record"):
+        if name.startswith("value args"):
+            data = encode_call_arguments(*msg)
+            encode = lambda msg=msg: encode_call_arguments(*msg)         # noqa: E731
+            decode = lambda data=data: decode_call_arguments(data)       # noqa: E731
+        elif name.startswith("value"):
+            data = encode_value(msg)
+            encode = lambda msg=msg: encode_value(msg)                   # noqa: E731
+            decode = lambda data=data: decode_value(data)                # noqa: E731
+        elif name.startswith("record"):
             data = encode_record(msg)
             assert decode_record(data) == msg
             encode = lambda msg=msg: encode_record(msg)                  # noqa: E731
@@ -82,9 +95,9 @@ def main(argv=None):
         print(json.dumps({"version": codec.VERSION, "results": results}))
         return 0
     print(f"wire version {codec.VERSION} ({codec.__file__})")
-    print(f"{'message':<20}{'bytes':>8}{'encode us':>12}{'decode us':>12}")
+    print(f"{'message':<22}{'bytes':>8}{'encode us':>12}{'decode us':>12}")
     for name, row in results.items():
-        print(f"{name:<20}{row['bytes']:>8}{row['encode_us']:>12.2f}{row['decode_us']:>12.2f}")
+        print(f"{name:<22}{row['bytes']:>8}{row['encode_us']:>12.2f}{row['decode_us']:>12.2f}")
     return 0
 
 
