@@ -44,7 +44,8 @@ def message(cls):
     namespace = {"TYPE": cls.TYPE, "TAG": VERSION * 100 + cls.TYPE, "__doc__": cls.__doc__,
                  "FIELD_NAMES": tuple(annotations), "FIELD_TYPES": dict(annotations)}
     if msgspec is not None:
-        # gc=False: messages hold only strings, numbers and tuples of them (never a cycle).
+        # gc=False: a message holds strings, numbers, tuples of them and (StatusReply) a plain
+        # dict: nothing can refer back to it, so it is never part of a cycle.
         cls = msgspec.defstruct(cls.__name__, fields, module=cls.__module__,
                                 namespace=namespace, tag=namespace["TAG"], array_like=True,
                                 frozen=True, forbid_unknown_fields=True, gc=False)
