@@ -9,7 +9,9 @@ setup(
     long_description_content_type="text/plain",
     packages=find_packages(include=["concoord", "concoord.*"]),
     python_requires=">=3.9",
-    install_requires=["msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7",
+    # msgspec: the wire codec (decodes and checks messages in C; wheels for every platform).
+    # msgpack stays: the value codec, and the pure-Python wire path of the zipapp bundles.
+    install_requires=["msgspec>=0.18", "msgpack>=1.0", "dnspython>=2.0", "paramiko>=2.7",
                       "prometheus-client>=0.12"],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "playwright",
                              "pyyaml"],

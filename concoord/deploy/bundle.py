@@ -2,7 +2,9 @@
 
 Both bundles hold the whole ``concoord`` package and pure-Python copies of its dependencies
 (msgpack runs on its pure-Python fallback when the compiled module is absent; dnspython and
-prometheus-client are pure Python). paramiko is not bundled: only ``initialize``/``addnode`` need
+prometheus-client are pure Python). msgspec is compiled, so it is not bundled: without it the
+wire codec checks messages in Python (concoord/wire/fallback.py), in the same format; an
+installed msgspec is used when the bundle's Python has one. paramiko is not bundled: only ``initialize``/``addnode`` need
 it, on the operator's machine. User objects given on the command line go in at the top level of
 the archive.
 

@@ -1,20 +1,25 @@
 """The values the protocol agrees on: ballots, commands, batches and configurations.
 
 They are immutable tuples so that they can be compared, hashed and asserted equal across replicas.
+Their annotations are the wire schema (schema.py): the codec checks each field against it.
 """
 
-from typing import NamedTuple, Tuple
+from typing import NamedTuple
+
+from concoord.wire.schema import Count, Id, Ids, Seconds, Slot, sequence_of, \
+    wire_requires_all_fields
 
 
+@wire_requires_all_fields
 class Ballot(NamedTuple):
     """A leader's ballot; ballots compare as (round, leader id, incarnation) tuples.
 
     The incarnation tells apart two lives of the same node: a replica restarted without its
     disk could otherwise pick a ballot its previous life already used, with other proposals.
     """
-    round: int
-    leader: str
-    incarnation: int = 0
+    round: Count
+    leader: Id
+    incarnation: Count = 0
 
 
 ZERO_BALLOT = Ballot(0, "", 0)
@@ -29,17 +34,17 @@ class Command(NamedTuple):
     proxy from 1; 0 for the client's own internal calls): the objects' notion of an owner is a
     thread, as in threading (a Lock held by one thread is not held by the client's others).
     """
-    client_id: str
-    number: int
-    method: str
+    client_id: Id
+    number: Count
+    method: Id
     args: bytes
-    thread: int = 0
+    thread: Count = 0       # may be left out on the wire: version 1 wrote four fields
 
 
 class Batch(NamedTuple):
     """What one slot decides: the leader's clock stamp and zero or more commands (zero = no-op)."""
-    time: float
-    commands: Tuple[Command, ...]
+    time: Seconds
+    commands: sequence_of(Command)
 
 
 NOOP = Batch(0.0, ())
@@ -48,16 +53,17 @@ NOOP = Batch(0.0, ())
 class PValue(NamedTuple):
     """An accepted proposal as an acceptor stores it."""
     ballot: Ballot
-    slot: int
+    slot: Slot
     batch: Batch
 
 
+@wire_requires_all_fields
 class Configuration(NamedTuple):
     """Who is in the instance: replicas (each with a colocated leader), acceptors, and the
     nameservers that publish this view in DNS (they take no part in consensus)."""
-    replicas: Tuple[str, ...]
-    acceptors: Tuple[str, ...]
-    nameservers: Tuple[str, ...] = ()
+    replicas: Ids
+    acceptors: Ids
+    nameservers: Ids = ()
 
     def quorum(self):
         return len(self.acceptors) // 2 + 1

@@ -15,11 +15,13 @@ happens to collide would stop a replica from catching up.
 """
 
 import threading
+from typing import Annotated, Dict, List, Tuple, Union
 
 import msgpack
 
 from concoord.errors import WireError
 from concoord.wire.exception_types import exception_name, exception_type
+from concoord.wire.schema import Meta, msgspec
 
 EXT_TUPLE = 1
 EXT_SET = 2
@@ -209,11 +211,47 @@ def _unpack(data, depth, collisions):
         raise WireError(f"malformed value: {type(exc).__name__}") from None
 
 
+# ---- the common case in C ----------------------------------------------------------------------
+#
+# Most calls and results are flat: scalars, or one list or string-keyed dict of scalars. msgspec
+# decodes those in C against a schema that accepts only what the general decoder above would
+# accept, with the same result (a subset: no ext types, strings short enough that their UTF-8
+# fits max_str_len, at most MAX_COLLISIONS + 1 keys where a collision budget applies, so the
+# budget could not be exceeded). Anything else, valid or not, goes to the general decoder,
+# which decides as it always did.
+
+_FLAT = {}
+if msgspec is not None:
+    _Str = Annotated[str, Meta(max_length=_UNPACK_LIMITS["max_str_len"] // 4)]
+    _Scalar = Union[None, bool, int, float, _Str]     # (msgspec: no str and bytes in a union)
+    _List = Annotated[List[_Scalar], Meta(max_length=_UNPACK_LIMITS["max_array_len"])]
+
+    def _dict(max_keys):
+        return Annotated[Dict[_Str, _Scalar], Meta(max_length=max_keys)]
+
+    _FLAT = {
+        # decode_value: (no budget, with the calls' budget)
+        None: msgspec.msgpack.Decoder(
+            Union[_Scalar, _List, _dict(_UNPACK_LIMITS["max_map_len"])]).decode,
+        MAX_COLLISIONS: msgspec.msgpack.Decoder(
+            Union[_Scalar, _List, _dict(MAX_COLLISIONS + 1)]).decode,
+        # decode_call_arguments: [args, kwargs]
+        "call": msgspec.msgpack.Decoder(Tuple[_List, _dict(MAX_COLLISIONS + 1)]).decode,
+    }
+    _NOT_FLAT = (msgspec.ValidationError, msgspec.DecodeError)
+
+
 def decode_value(data, max_collisions=None):
     """Decode bytes made by encode_value; anything malformed raises WireError. With
     ``max_collisions``, also values whose sets and dict keys collide more (see above)."""
     if not isinstance(data, (bytes, bytearray)):
         raise WireError("value is not bytes")
+    flat = _FLAT.get(max_collisions)
+    if flat is not None:
+        try:
+            return flat(data)
+        except _NOT_FLAT:
+            pass
     return _unpack(bytes(data), 0, _Collisions(max_collisions))
 
 
@@ -224,6 +262,12 @@ def encode_call_arguments(args, kwargs):
 
 def decode_call_arguments(data):
     """(args list, kwargs dict) from encode_call_arguments' bytes; WireError if malformed."""
+    flat = _FLAT.get("call")
+    if flat is not None and isinstance(data, (bytes, bytearray)):
+        try:
+            return flat(data)
+        except _NOT_FLAT:
+            pass
     decoded = decode_value(data, MAX_COLLISIONS)
     if (not isinstance(decoded, list) or len(decoded) != 2 or not isinstance(decoded[0], list)
             or not isinstance(decoded[1], dict)

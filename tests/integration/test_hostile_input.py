@@ -39,22 +39,24 @@ class MkdirOnUnpickle:
         return (os.mkdir, (self.path,))
 
 
-def _valid_status_request():
-    return {"v": VERSION, "t": StatusRequest.TYPE, "src": "x"}
+def _valid_status_request(version=VERSION, type_code=StatusRequest.TYPE):
+    """A StatusRequest as raw msgpack: [tag, src] with tag = version * 100 + type."""
+    return [version * 100 + type_code, "x"]
 
 
 CASES = {
     "garbage-http": lambda tmp: [b"GET / HTTP/1.1\r\nHost: concoord\r\n\r\n"],
     "garbage-ff": lambda tmp: [b"\xff" * 64],
     "garbage-in-a-frame": lambda tmp: [frame(b"\xc1" * 16)],   # 0xc1: never valid msgpack
-    "not-a-map": lambda tmp: [frame(msgpack.packb([1, 2, 3]))],
+    "not-a-message": lambda tmp: [frame(msgpack.packb([1, 2, 3]))],
     "half-frame-then-eof": lambda tmp: [frame(msgpack.packb(_valid_status_request()))[:7], "EOF"],
     "length-2**31": lambda tmp: [struct.pack(">I", 2**31) + b"x" * 4096],
-    "unknown-type": lambda tmp: [frame(msgpack.packb({"v": VERSION, "t": 99, "src": "x"}))],
-    "wrong-version": lambda tmp: [frame(msgpack.packb({**_valid_status_request(),
-                                                       "v": VERSION + 1}))],
-    "no-version": lambda tmp: [frame(msgpack.packb({"t": StatusRequest.TYPE, "src": "x"}))],
-    "extra-field": lambda tmp: [frame(msgpack.packb({**_valid_status_request(), "x": 1}))],
+    "unknown-type": lambda tmp: [frame(msgpack.packb(_valid_status_request(type_code=99)))],
+    "wrong-version": lambda tmp: [frame(msgpack.packb(_valid_status_request(VERSION + 1)))],
+    "version-2-map": lambda tmp: [frame(msgpack.packb({"v": 2, "t": StatusRequest.TYPE,
+                                                       "src": "x"}))],
+    "no-version": lambda tmp: [frame(msgpack.packb([StatusRequest.TYPE, "x"]))],
+    "extra-field": lambda tmp: [frame(msgpack.packb(_valid_status_request() + [1]))],
     "pickle": lambda tmp: [frame(pickle.dumps(MkdirOnUnpickle(str(tmp / "pwned"))))],
     "pickle-protocol-0": lambda tmp: [frame(pickle.dumps(MkdirOnUnpickle(str(tmp / "pwned")),
                                                          protocol=0))],

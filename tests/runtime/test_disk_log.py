@@ -1,10 +1,12 @@
 """The acceptor's log on disk: records survive, a torn tail is cut, damage before it is fatal."""
 
 import os
+import zlib
 
 import pytest
 
-from concoord.runtime.disk_log import FILE_NAME, CorruptLogError, DiskLog
+from concoord.runtime.disk_log import FILE_NAME, HEADER, CorruptLogError, DiskLog
+from concoord.wire.codec import encode_record
 from concoord.wire.types import Ballot, Batch, Command, PValue
 
 RECORDS = [("promise", Ballot(1, "r0", 0)),
@@ -73,3 +75,31 @@ def test_an_acceptor_log_written_before_commands_named_threads_still_loads(tmp_p
     (tmp_path / FILE_NAME).write_bytes(struct.pack(">II", len(body), zlib.crc32(body)) + body)
     (record,) = DiskLog(tmp_path).load()
     assert record == RECORDS[1]
+
+
+# An acceptor's log as wire version 2 wrote it (before msgspec): promise, accept with a command
+# of five fields, gc, and an accept of version 1 (a command of four fields, no thread).
+VERSION_2_RECORDS = [bytes.fromhex(h) for h in (
+    "92a770726f6d6973659303af3132372e302e302e313a313430303007",
+    "92a6616363657074939303af3132372e302e302e313a3134303030070492cb3ff800000000000091"
+    "95a2633102a9696e6372656d656e74c40392908001",
+    "92a2676302",
+    "92a6616363657074939303af3132372e302e302e313a3134303030070592cb400400000000000091"
+    "94a2633001a16dc400",
+)]
+
+
+def test_a_log_written_by_wire_version_2_loads_after_the_upgrade(tmp_path):
+    (tmp_path / "acceptor.log").write_bytes(b"".join(
+        HEADER.pack(len(body), zlib.crc32(body)) + body for body in VERSION_2_RECORDS))
+    ballot = Ballot(3, "127.0.0.1:14000", 7)
+    expected = [("promise", ballot),
+                ("accept", PValue(ballot, 4, Batch(1.5, (
+                    Command("c1", 2, "increment", b"\x92\x90\x80", 1),)))),
+                ("gc", 2),
+                ("accept", PValue(ballot, 5, Batch(2.5, (Command("c0", 1, "m", b"", 0),))))]
+    log = DiskLog(str(tmp_path))
+    assert log.load() == expected
+    log.close()
+    # and what this version writes for them is the very same bytes
+    assert [encode_record(r) for r in expected[:3]] == VERSION_2_RECORDS[:3]

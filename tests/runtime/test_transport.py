@@ -157,7 +157,7 @@ def frame_of(body):
 BAD_INPUTS = {
     "garbage": frame_of(b"\xc1" * 8),
     "huge length": struct.pack(">I", 1 << 31) + b"xx",
-    "unknown type": frame_of(msgpack.packb({"v": VERSION, "t": 99, "src": "x"})),
+    "unknown type": frame_of(msgpack.packb([VERSION * 100 + 99, "x"])),
     "half frame": encode_frame(StatusRequest(src="x"))[:6],
 }
 

@@ -6,8 +6,7 @@ import builtins
 import math
 import pickle
 import struct
-from dataclasses import fields
-from typing import Optional, Tuple
+from typing import Tuple
 
 import msgpack
 import pytest
@@ -16,9 +15,11 @@ from hypothesis import strategies as st
 
 from concoord.errors import RemoteError, WireError
 from concoord.wire.codec import (
-    HEADER, MAX_FRAME, VERSION, FrameReader, decode_body, decode_record, encode_frame,
+    HEADER, MAX_FRAME, MAX_LIST, MAX_MAP, VERSION, FrameReader, decode_body, decode_record, encode_frame,
     encode_record)
-from concoord.wire.messages import MESSAGE_TYPES, STATUSES, Decision, Heartbeat, StatusReply
+from concoord.wire.messages import (MESSAGE_TYPES, STATUSES, ClientReply, Decision, Heartbeat,
+                                    Promise, StatusReply)
+from concoord.wire.schema import Count, Id, OptionalId, Plain, Seconds, Slot, sequence_of
 from concoord.wire.types import Ballot, Batch, Command, Configuration, PValue
 from concoord.wire.values import (
     MAX_DEPTH, ExceptionValue, decode_call_arguments, decode_value, encode_call_arguments,
@@ -297,18 +298,19 @@ plain = st.recursive(plain_scalars, lambda inner: st.one_of(
     max_leaves=10)
 
 FIELD_STRATEGIES = {
-    str: ids, int: counts, bytes: st.binary(max_size=40), float: st.floats(allow_nan=False, allow_infinity=False), Optional[str]: st.none() | ids,
-    dict: st.dictionaries(st.text(max_size=6), plain, max_size=4),
+    Id: ids, Count: counts, bytes: st.binary(max_size=40),
+    Seconds: st.floats(allow_nan=False, allow_infinity=False), OptionalId: st.none() | ids,
+    Plain: st.dictionaries(st.text(max_size=6), plain, max_size=4),
     Ballot: ballots, Command: commands, Batch: batches, Configuration: configurations,
-    Tuple[PValue, ...]: st.lists(pvalues, max_size=3).map(tuple),
-    Tuple[Tuple[int, Batch], ...]: st.lists(st.tuples(slots, batches), max_size=3).map(tuple),
+    sequence_of(PValue): st.lists(pvalues, max_size=3).map(tuple),
+    sequence_of(Tuple[Slot, Batch]): st.lists(st.tuples(slots, batches), max_size=3).map(tuple),
 }
 FIELD_OVERRIDES = {"status": st.sampled_from(STATUSES)}
 
 
 def message_strategy(cls):
-    return st.builds(cls, **{f.name: FIELD_OVERRIDES.get(f.name, FIELD_STRATEGIES[f.type])
-                             for f in fields(cls)})
+    return st.builds(cls, **{name: FIELD_OVERRIDES[name] if name in FIELD_OVERRIDES
+                             else FIELD_STRATEGIES[kind] for name, kind in cls.FIELD_TYPES.items()})
 
 
 MESSAGE_CLASSES = sorted(MESSAGE_TYPES.values(), key=lambda cls: cls.TYPE)
@@ -322,8 +324,9 @@ def same_message(a, b):
 
 
 def test_every_message_field_type_has_a_strategy():
-    missing = {(cls.__name__, f.name) for cls in MESSAGE_CLASSES for f in fields(cls)
-               if f.type not in FIELD_STRATEGIES and f.name not in FIELD_OVERRIDES}
+    missing = {(cls.__name__, name) for cls in MESSAGE_CLASSES
+               for name, kind in cls.FIELD_TYPES.items()
+               if kind not in FIELD_STRATEGIES and name not in FIELD_OVERRIDES}
     assert not missing
 
 
@@ -437,8 +440,13 @@ def test_mutated_frames_never_raise_anything_but_wire_error(msg, edits):
                                      "status", "leader", "value", "number"]),
        plain)
 def test_a_field_replaced_by_any_value_decodes_or_raises_wire_error(msg, name, value):
-    body = msgpack.unpackb(encode_frame(msg)[4:], raw=False)
-    body[name] = value
+    body = msgpack.unpackb(encode_frame(msg)[4:], raw=False)   # [tag, field, ...]
+    if name in ("v", "t"):
+        body[0] = value                                         # the tag says version and type
+    elif name in msg.FIELD_NAMES:
+        body[msg.FIELD_NAMES.index(name) + 1] = value
+    else:
+        body.append(value)                                      # a field this type does not have
     decode_all(msgpack.packb(body, use_bin_type=True))
 
 
@@ -459,10 +467,17 @@ def test_a_frame_larger_than_max_frame_is_refused_when_encoding():
         encode_frame(StatusReply("x", {"blob": b"\0" * (MAX_FRAME + 1)}))
 
 
+def tagged(type_code, *fields, version=VERSION):
+    """A frame body of message type ``type_code`` with these fields, as raw msgpack."""
+    return msgpack.packb([version * 100 + type_code, *fields], use_bin_type=True)
+
+
 @pytest.mark.parametrize("body", [
     b"\x91" * 100_000 + b"\xc0",
-    msgpack.packb({"v": VERSION, "t": 13, "src": "x", "info": nested(100, lambda v: {"k": v})}),
-    msgpack.packb({"v": VERSION, "t": 13, "src": "x", "info": nested(100, lambda v: [v])}),
+    tagged(StatusReply.TYPE, "x", {"k": nested(100, lambda v: {"k": v})}),
+    tagged(StatusReply.TYPE, "x", {"k": nested(100, lambda v: [v])}),
+    b"\x93" + msgpack.packb(VERSION * 100 + StatusReply.TYPE) + b"\xa1x\x81\xa1k"
+    + b"\x91" * 100_000 + b"\xc0",                              # 100k deep, as raw bytes
 ])
 def test_deeply_nested_frames_raise_wire_error(body):
     with pytest.raises(WireError):
@@ -481,31 +496,61 @@ def test_a_pickle_frame_is_rejected(protocol):
 
 
 @pytest.mark.parametrize("body", [
-    {"v": VERSION + 1, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []]},  # future version
-    {"t": 7, "src": "r", "slot": 1, "batch": [0.0, []]},                     # no version
-    {"v": VERSION, "t": 99, "src": "r"},                                           # unknown type
-    {"v": VERSION, "t": 7, "src": "r", "slot": 1},                                 # missing field
-    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []], "x": 1},     # extra field
-    {"v": VERSION, "t": 7, "src": "r", "slot": -1, "batch": [0.0, []]},            # negative
-    {"v": VERSION, "t": 7, "src": "r", "slot": True, "batch": [0.0, []]},          # bool is no int
-    {"v": VERSION, "t": 7, "src": "r", "slot": 2**63, "batch": [0.0, []]},         # out of range
-    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [float("nan"), []]},    # nan time
-    {"v": VERSION, "t": 7, "src": "r", "slot": 1, "batch": [1, []]},               # int time
-    {"v": VERSION, "t": 7, "src": "r" * 257, "slot": 1, "batch": [0.0, []]},       # id too long
-    {"v": VERSION, "t": 2, "src": "r", "client_id": "c", "number": 1, "status": 9, "value": b"",
-     "leader": None},                                                        # bad status
-    {"v": VERSION, "t": 11, "src": "r", "decisions": [[0, [0.0, []]]]},           # slot 0 decision
-    {"v": VERSION, "t": 4, "src": "r", "ballot": [1, "a"], "from_slot": 1, "accepted": []},
+    tagged(7, "r", 1, [0.0, []], version=VERSION + 1),                    # future version
+    msgpack.packb([7, "r", 1, [0.0, []]]),                                # no version
+    tagged(99, "r"),                                                      # unknown type
+    tagged(7, "r", 1),                                                    # missing field
+    tagged(7, "r", 1, [0.0, []], 1),                                      # extra field
+    tagged(7, "r", -1, [0.0, []]),                                        # negative
+    tagged(7, "r", True, [0.0, []]),                                      # bool is no int
+    tagged(7, "r", 2**63, [0.0, []]),                                     # out of range
+    tagged(7, "r", 1, [float("nan"), []]),                                # nan time
+    tagged(7, "r", 1, [float("inf"), []]),                                # infinite time
+    tagged(7, "r", 1, [1, []]),                                           # int time
+    tagged(7, "r" * 257, 1, [0.0, []]),                                   # id too long
+    tagged(2, "r", "c", 1, 9, b"", None),                                 # bad status
+    tagged(2, "r", "c", 1, True, b"", None),                              # bool status
+    tagged(11, "r", [[0, [0.0, []]]]),                                    # slot 0 decision
+    tagged(4, "r", [1, "a"], 1, []),                                      # ballot of 2 fields
+    tagged(8, "r", [1, "a", 0], 1, [["r"], ["a"]]),                       # configuration of 2
+    tagged(8, "r", [1, "a", 0], 1, [["r"], ["a"], []], 1, 0.5),           # int sent_at
+    tagged(9, "r", [1, "a", 0], float("nan")),                            # nan sent_at
+    tagged(7, "r", 1, [0.0, [["c", 1, "m", "not bytes", 0]]]),           # str args
+    tagged(7, "r", 1, [0.0, [["c", 1, "m", b"", 0, 1]]]),                # command of 6 fields
+    tagged(13, "r", {"k": msgpack.ExtType(1, b"x")}),                     # ext in status
+    tagged(13, "r", {"k": {1: 2}}),                                       # non-str status key
+    tagged(13, "r", {"k": [None] * (MAX_LIST + 1)}),                      # list too long
+    tagged(13, "r", {"k": {str(i): 0 for i in range(MAX_MAP + 1)}}),      # map too large
+    tagged(7, "r", 1, [0.0, [["c", 1, "m", b""]] * (MAX_LIST + 1)]),      # batch too long
 ])
 def test_invalid_fields_are_rejected(body):
     with pytest.raises(WireError):
-        decode_body(msgpack.packb(body, use_bin_type=True))
+        decode_body(body)
 
 
-def test_a_frame_that_is_not_a_map_is_rejected():
-    for value in ([1, 2], 5, "x", None):
+def test_a_frame_that_is_not_a_message_is_rejected():
+    for value in ([1, 2], 5, "x", None, {}, [], [VERSION * 100 + 7.0]):
         with pytest.raises(WireError):
             decode_body(msgpack.packb(value))
+
+
+def test_a_version_2_frame_is_refused_with_its_version_named():
+    old = msgpack.packb({"v": 2, "t": 7, "src": "r", "slot": 1, "batch": [0.0, []]})
+    with pytest.raises(WireError, match="unsupported protocol version 2"):
+        decode_body(old)
+
+
+def test_a_trailing_field_with_a_default_may_be_left_out():
+    """As a version-1 command left out its thread: the field takes its declared default."""
+    ballot = Ballot(1, "a", 0)
+    assert decode_body(tagged(4, "r", list(ballot), 1, [])) == Promise("r", ballot, 1, (), 1)
+    assert decode_body(tagged(7, "r", 1, [0.5, [["c", 1, "m", b""]]])) == \
+        Decision("r", 1, Batch(0.5, (Command("c", 1, "m", b"", 0),)))
+
+
+def test_replies_encode_compactly():
+    """Arrays, not maps: a reply carries no field names."""
+    assert len(encode_frame(ClientReply("r", "c", 1, 0, b"\xc0", None))) < 24
 
 
 # ---- acceptor records (read back from disk with the same strictness) ---------------------------
