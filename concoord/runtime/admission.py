@@ -5,6 +5,12 @@ A client may only send requests and status probes, and never the commands that c
 in the instance; consensus messages from a client connection are an attack or a bug, and the
 connection is closed. Without a secret every peer is trusted alike (role None).
 
+A node connection speaks for the one node its handshake named (its listening address): a
+protocol message on it whose ``src`` is another node's (a forged Decision "from" a replica, a
+Promise "from" an acceptor) is dropped, and counted in ``forged``; the first of each connection
+is logged. A node connection that named no node (a join request) may send only what a client
+may. Replies go to ``src``, so the sender can only ever hear answers meant for itself.
+
 A request's ``src`` is the key its client id was derived from (concoord.security.client_ids):
 a request whose id is not its key's is refused, so no client can act under another's id. The
 node then hands the protocol the request with src = client id (the key goes no further).
@@ -33,7 +39,7 @@ log = logging.getLogger("concoord.admission")
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
 MAX_IDS_PER_CONNECTION = 16
 CHECKED_ARGS = 1024      # bytes: larger call arguments are decoded before they are admitted
-ACCEPT, DISCONNECT = "accept", "disconnect"
+ACCEPT, DISCONNECT, DROP = "accept", "disconnect", "drop"
 
 
 class Refused:
@@ -58,15 +64,22 @@ class Admission:
         self._in_flight = {}     # connection -> {(client id, number) not yet answered}
         self._ids = {}           # connection -> the client ids it has used
         self._keys = {}          # connection -> {client key: its id} (hashed once)
+        self._forgers = set()    # connections that sent a message in another node's name
+        self.forged = 0          # such messages dropped, in all
 
     def check(self, conn, msg):
-        """ACCEPT, DISCONNECT, or a Refused (answer the request with its error)."""
-        client = getattr(conn, "role", None) == security.CLIENT
+        """ACCEPT, DISCONNECT, DROP (ignore it), or a Refused (answer the request with its
+        error)."""
+        role = getattr(conn, "role", None)
+        client = role == security.CLIENT
         if client and not isinstance(msg, CLIENT_MESSAGES):
             log.warning("closing connection from %s: a client sent %s", conn.peer,
                         type(msg).__name__)
             return DISCONNECT
         if not isinstance(msg, ClientRequest):
+            if role == security.NODE and not isinstance(msg, StatusRequest) \
+                    and msg.src != getattr(conn, "node_id", None):
+                return self._forged(conn, msg)
             return ACCEPT
         if self._id_of(conn, msg.src) != msg.command.client_id:
             log.warning("refused a request from %s: its client id is not its key's", conn.peer)
@@ -96,6 +109,16 @@ class Admission:
         waiting.add(key)
         return ACCEPT
 
+    def _forged(self, conn, msg):
+        self.forged += 1
+        if conn not in self._forgers:
+            self._forgers.add(conn)
+            log.warning("dropping %s from %s: the connection speaks for %s, not for %s "
+                        "(further such messages on it are dropped silently)",
+                        type(msg).__name__, conn.peer, getattr(conn, "node_id", None) or "no node",
+                        str(msg.src)[:80])
+        return DROP
+
     def _id_of(self, conn, key):
         """client_id_of(key), hashed once per key and connection (it runs for every request;
         a connection has at most MAX_IDS_PER_CONNECTION ids, so at most that many keys
@@ -119,3 +142,4 @@ class Admission:
         self._in_flight.pop(conn, None)
         self._ids.pop(conn, None)
         self._keys.pop(conn, None)
+        self._forgers.discard(conn)

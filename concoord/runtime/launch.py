@@ -52,7 +52,7 @@ def _listen(addr, port):
 def _runner(node_id, node, listener, limits, **stores):
     def transport(on_message, on_disconnect, on_read):
         return Transport(listener, on_message, on_disconnect, on_read,
-                         max_connections=limits.max_connections)
+                         max_connections=limits.max_connections, node_id=node_id)
     return NodeRunner(node_id, node, transport, max_in_flight=limits.max_in_flight, **stores)
 
 

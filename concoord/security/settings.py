@@ -61,14 +61,16 @@ class Security:
         return self.secret is not None
 
     def accepted(self, sock):
-        """Server side of a new connection: (socket to use, peer role). The role is NODE or
-        CLIENT when a secret is set, else None (unauthenticated). AuthenticationError if the
-        peer fails TLS or the challenge."""
+        """Server side of a new connection: (socket to use, peer role, node id). The role is
+        NODE or CLIENT when a secret is set, else None (unauthenticated); the node id is the
+        node a NODE peer speaks for (None: it speaks for none, see handshake.py).
+        AuthenticationError if the peer fails TLS or the challenge."""
         return self._secure(sock, self._accept)
 
-    def connected(self, sock, role):
-        """Client side of a new connection to a node, as ``role``: the socket to use."""
-        return self._secure(sock, lambda s: self._connect(s, role))[0]
+    def connected(self, sock, role, node_id=None):
+        """Client side of a new connection to a node, as ``role`` (speaking for the node
+        ``node_id``, NODE role only): the socket to use."""
+        return self._secure(sock, lambda s: self._connect(s, role, node_id))[0]
 
     def _accept(self, sock):
         if self.server_tls is not None:
@@ -76,13 +78,13 @@ class Security:
             sock.handshake()
             sock.sendall(TLS_READY)
         if not self.secret:
-            return sock, None
+            return sock, None, None
         if self.keys[NODE] is None:
             raise AuthenticationError("a client credential cannot check nodes: a node needs "
                                       "the node secret")
-        return sock, handshake.challenge(sock, self.keys)
+        return (sock, *handshake.challenge(sock, self.keys))
 
-    def _connect(self, sock, role):
+    def _connect(self, sock, role, node_id=None):
         if self.client_tls is not None:
             sock = TLSStream(sock, self.client_tls, server_side=False)
             sock.handshake()
@@ -92,22 +94,22 @@ class Security:
             if self.keys[role] is None:
                 raise AuthenticationError(f"authentication failed: a client credential cannot "
                                           f"connect as a {role} (nodes need the node secret)")
-            handshake.respond(sock, self.keys[role], role)
-        return sock, role
+            handshake.respond(sock, self.keys[role], role, node_id if role == NODE else None)
+        return sock, role, node_id
 
     @staticmethod
     def _secure(sock, step):
         if sock.gettimeout() is None:
             sock.settimeout(HANDSHAKE_TIMEOUT)
         try:
-            sock, role = step(sock)
+            sock, *identity = step(sock)
         except ssl.SSLError as exc:
             raise AuthenticationError(f"TLS handshake failed: {exc.reason or exc}") from None
         except TimeoutError:
             raise AuthenticationError("authentication failed: no answer to the handshake "
                                       f"within {sock.gettimeout():g} s") from None
         sock.settimeout(None)
-        return sock, role
+        return (sock, *identity)
 
 
 _lock = threading.Lock()
