@@ -15,10 +15,13 @@ A request's ``src`` is the key its client id was derived from (concoord.security
 a request whose id is not its key's is refused, so no client can act under another's id. The
 node then hands the protocol the request with src = client id (the key goes no further).
 
-A request whose arguments are over CHECKED_ARGS bytes is decoded here once, and refused if they
-are malformed (hash-collision bombs, oversized integers: concoord.wire.values): the leader never
-proposes it, so no replica decodes it from the log, now or on replay. (Smaller arguments cannot
-hold enough colliding items to matter and are not worth a second decode.)
+Every request's arguments, however small, are decoded here once (within the caps of
+concoord.wire.values: hash-collision bombs, oversized integers, deep nesting) and the request is
+refused if they are malformed: a node only hands the protocol a command it could run, so the
+leader never proposes a malformed one, and it never enters the log, where every replica would
+decode it again, now and on replay. (Followers answer with a redirect and never forward, so
+this check on the node a client reached is the check before proposing.) The arguments of a call
+without any, the commonest, are known good and not decoded again.
 
 Each client connection may also have only so many requests unanswered, and use only so many
 client ids (a proxy uses one; every new id costs replicated state on every replica): a client
@@ -32,13 +35,14 @@ from concoord.protocol.replica_node import NODE_ONLY
 from concoord.security.client_ids import client_id_of
 from concoord.errors import WireError
 from concoord.wire.messages import BLOCKED, ClientRequest, StatusRequest
-from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
+from concoord.wire.values import (ExceptionValue, decode_call_arguments, encode_call_arguments,
+                                  encode_value)
 
 log = logging.getLogger("concoord.admission")
 
 CLIENT_MESSAGES = (ClientRequest, StatusRequest)
 MAX_IDS_PER_CONNECTION = 16
-CHECKED_ARGS = 1024      # bytes: larger call arguments are decoded before they are admitted
+NO_ARGUMENTS = encode_call_arguments([], {})
 ACCEPT, DISCONNECT, DROP = "accept", "disconnect", "drop"
 
 
@@ -94,7 +98,7 @@ class Admission:
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE
-        if len(msg.command.args) > CHECKED_ARGS:
+        if msg.command.args != NO_ARGUMENTS:
             try:
                 decode_call_arguments(msg.command.args)
             except WireError as exc:
