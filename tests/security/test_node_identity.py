@@ -9,6 +9,8 @@ Decision "from" a replica or a Promise/Accepted "from" an acceptor on any connec
 """
 
 import socket
+import subprocess
+import sys
 import time
 
 from concoord import security
@@ -98,6 +100,9 @@ def test_a_node_connection_cannot_speak_for_another_node(counter_harness, tmp_pa
         _wait_for(lambda: "dropping " in node.log())
         assert f"speaks for {NOWHERE}, not for" in node.log()
         assert node.log().count("dropping ") == sum(1 for n, _ in attacks if n is node)
+        # The real nodes named themselves right: none was refused or displaced.
+        assert "claims to be this node" not in node.log()
+        assert "connected again" not in node.log()
     assert first.alive and second.alive and acceptor.alive
 
 
@@ -124,3 +129,36 @@ def test_a_node_id_is_held_by_one_connection_and_never_the_nodes_own(counter_har
     # The real nodes' own links were never displaced: the instance still runs on both.
     expected = 1 + len(probe.latencies)      # and the probe's first call
     assert _value(first.address) == _value(second.address) == expected
+
+
+def test_a_restarted_node_reconnects_under_its_name(counter_harness, tmp_path):
+    """The binding must not keep a node out after a restart (kill -9, same address and data):
+    its new connections name it again and replace whatever the peers still held."""
+    h = counter_harness
+    path = tmp_path / "node.secret"
+    path.write_text(NODE_SECRET + "\n")
+    path.chmod(0o600)
+    h.node_args = ["--secret-file", str(path)]
+    security.configure(security.Security(NODE_SECRET.encode()))
+    replica = h.start_replica()
+    data = tmp_path / "acceptor-data"
+    acceptor = h._start("acceptor", ["-b", replica.address, "--data-dir", str(data)], replica,
+                        True)
+    with ClientProxy(replica.address, timeout=60, secret=CLIENT_CREDENTIAL) as proxy:
+        proxy._invoke("increment")
+        acceptor.kill()              # the only acceptor: nothing commits until it is back
+        port = acceptor.address.rpartition(":")[2]     # back on its address, with its data
+        log = open(tmp_path / "restarted-acceptor.log", "wb")
+        restarted = subprocess.Popen(
+            [sys.executable, "-m", "concoord", "acceptor", "-p", port, "--data-dir", str(data),
+             *h.node_args], cwd=h.workdir, env=h.env(), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
+        try:
+            proxy._invoke("increment")
+            assert proxy._invoke("getvalue") == 2
+            assert restarted.poll() is None
+        finally:
+            restarted.terminate()
+            restarted.wait(30)
+            log.close()
+    assert "dropping " not in replica.log() and "claims to be this node" not in replica.log()
