@@ -87,7 +87,8 @@ def respond(sock, secret, role, node_id=None):
     proof."""
     name = node_id.encode() if node_id else b""
     if len(name) > MAX_ID:
-        raise ValueError(f"node id {node_id!r} is over {MAX_ID} bytes")
+        raise AuthenticationError(f"authentication failed: node id {node_id[:40]!r}... is "
+                                  f"over {MAX_ID} bytes (use a shorter address)")
     greeting = _receive(sock, len(MAGIC) + NONCE, "the challenge")
     if not greeting.startswith(MAGIC):
         if greeting.startswith(MAGIC[:6]):     # "CCAUTH" and another version
