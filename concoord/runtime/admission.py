@@ -9,7 +9,9 @@ A node connection speaks for the one node its handshake named (its listening add
 protocol message on it whose ``src`` is another node's (a forged Decision "from" a replica, a
 Promise "from" an acceptor) is dropped, and counted in ``forged``; the first of each connection
 is logged. A node connection that named no node (a join request) may send only what a client
-may. Replies go to ``src``, so the sender can only ever hear answers meant for itself.
+may, and @join/@remove. With node certificates (concoord.security.node_certs) a node connection
+has proven which node ids it may use, and may @join or @remove only those. Replies go to
+``src``, so the sender can only ever hear answers meant for itself.
 
 A request's ``src`` is the key its client id was derived from (concoord.security.client_ids):
 a request whose id is not its key's is refused, so no client can act under another's id. The
@@ -60,6 +62,16 @@ REFUSE = Refused("PermissionError", "only the instance's own nodes may change it
 REFUSE_ID = Refused("PermissionError", "the request's client id is not derived from its key")
 
 
+def _member_named(command):
+    """The node id a @join (role, id) or @remove (id) names; None if malformed."""
+    try:
+        args, _ = decode_call_arguments(command.args)
+    except WireError:
+        return None
+    index = 1 if command.method == "@join" else 0
+    return args[index] if len(args) > index and isinstance(args[index], str) else None
+
+
 class Admission:
     """Decides, on the protocol thread, what happens to each message from a connection."""
 
@@ -98,6 +110,15 @@ class Admission:
         if client and msg.command.method in NODE_ONLY:
             log.warning("refused %s from client %s: only nodes may", msg.command.method, conn.peer)
             return REFUSE
+        proven = getattr(conn, "proven_ids", None)
+        if proven is not None and msg.command.method in NODE_ONLY:
+            named = _member_named(msg.command)
+            if named not in proven:
+                log.warning("refused %s of %s from %s: its node certificate is for %s",
+                            msg.command.method, str(named)[:80], conn.peer,
+                            ", ".join(sorted(proven)))
+                return Refused("PermissionError", f"this node's certificate is not for "
+                               f"{str(named)[:80]}: a node may only join or leave as itself")
         if msg.command.args != NO_ARGUMENTS:
             try:
                 decode_call_arguments(msg.command.args)

@@ -46,6 +46,12 @@ def _listen(addr, port):
                           "from it with `concoord secret --client-from FILE`)")
     listener = bind_listener(addr, port)
     node_id = f"{addr}:{listener.getsockname()[1]}"
+    certificate = security.current().node_cert
+    if certificate is not None and node_id not in certificate.node_ids:
+        listener.close()
+        raise SecretError(f"--node-cert is for {', '.join(sorted(certificate.node_ids))}, not "
+                          f"for this node ({node_id}): give -a and -p of the certificate, or "
+                          "make one for this address")
     return listener, node_id
 
 

@@ -65,6 +65,7 @@ class InboundConnection:
         self.closed = False
         self.role = None          # security.NODE or security.CLIENT once authenticated
         self.node_id = None       # the node a NODE peer speaks for (None: for no node)
+        self.proven_ids = None    # the node ids its certificate lists (None: no certificates)
         self._direct = False      # senders may write to the socket themselves (not under TLS)
         self._frames = FrameReader(transport.max_frame)
         self._reader = self._writer = None
@@ -141,7 +142,8 @@ class InboundConnection:
     def _secure(self):
         """The handshake, if any; False if the peer failed it (the connection is then closed)."""
         try:
-            self._sock, self.role, self.node_id = self._transport.security.accepted(self._sock)
+            self._sock, self.role, self.node_id, self.proven_ids = \
+                self._transport.security.accepted(self._sock)
         except (AuthenticationError, OSError) as exc:
             if not self.closed:
                 log.warning("refused connection from %s: %s", self.peer, exc)

@@ -11,8 +11,8 @@ import ssl
 import threading
 
 from concoord.errors import AuthenticationError
-from concoord.security import handshake, tls
-from concoord.security.secret import (client_credential, is_client_credential,
+from concoord.security import handshake, node_certs, tls
+from concoord.security.secret import (SecretError, client_credential, is_client_credential,
                                       read_secret_file, secret_from_environment)
 from concoord.security.tls_stream import TLSStream
 
@@ -26,12 +26,15 @@ TLS_READY = b"\x01"
 
 class Security:
     """``secret`` (bytes or None: the node secret, or a client credential), ``server_tls`` /
-    ``client_tls`` (ssl.SSLContext or None)."""
+    ``client_tls`` (ssl.SSLContext or None), ``node_cert`` (a node_certs.NodeCertificate or
+    None: this node's own; with it, every node connection must present one of the same CA)."""
 
-    def __init__(self, secret=None, server_tls=None, client_tls=None):
+    def __init__(self, secret=None, server_tls=None, client_tls=None, node_cert=None):
         self.secret = secret
         self.server_tls = server_tls
         self.client_tls = client_tls
+        self.node_cert = node_cert
+        self.ca_public = node_cert.ca_public if node_cert is not None else None
         # The credential of each role this process can prove (None: it cannot).
         self.keys = {NODE: None, CLIENT: None}
         if secret is not None:
@@ -48,22 +51,30 @@ class Security:
                 f"tls={'yes' if self.client_tls or self.server_tls else 'no'}>")
 
     @classmethod
-    def from_files(cls, secret_file=None, tls_cert=None, tls_key=None, tls_ca=None):
+    def from_files(cls, secret_file=None, tls_cert=None, tls_key=None, tls_ca=None,
+                   node_cert=None):
         """From command-line flags; without --secret-file, the environment's secret if any."""
         secret = read_secret_file(secret_file) if secret_file else secret_from_environment()
+        certificate = None
+        if node_cert:
+            if secret is None:
+                raise SecretError("--node-cert needs the node secret too (--secret-file): "
+                                  "nodes check clients with it")
+            certificate = node_certs.read_certificate_file(node_cert)
         if not (tls_cert or tls_key or tls_ca):
-            return cls(secret)
+            return cls(secret, node_cert=certificate)
         return cls(secret, tls.server_context(tls_cert, tls_key, tls_ca),
-                   tls.client_context(tls_cert, tls_key, tls_ca))
+                   tls.client_context(tls_cert, tls_key, tls_ca), certificate)
 
     @property
     def authenticates(self):
         return self.secret is not None
 
     def accepted(self, sock):
-        """Server side of a new connection: (socket to use, peer role, node id). The role is
-        NODE or CLIENT when a secret is set, else None (unauthenticated); the node id is the
-        node a NODE peer speaks for (None: it speaks for none, see handshake.py).
+        """Server side of a new connection: (socket to use, peer role, node id, proven ids).
+        The role is NODE or CLIENT when a secret is set, else None (unauthenticated); the node
+        id is the node a NODE peer speaks for (None: it speaks for none, see handshake.py);
+        the proven ids, those its node certificate lists (None without node certificates).
         AuthenticationError if the peer fails TLS or the challenge."""
         return self._secure(sock, self._accept)
 
@@ -78,11 +89,11 @@ class Security:
             sock.handshake()
             sock.sendall(TLS_READY)
         if not self.secret:
-            return sock, None, None
+            return sock, None, None, None
         if self.keys[NODE] is None:
             raise AuthenticationError("a client credential cannot check nodes: a node needs "
                                       "the node secret")
-        return (sock, *handshake.challenge(sock, self.keys))
+        return (sock, *handshake.challenge(sock, self.keys, self.ca_public))
 
     def _connect(self, sock, role, node_id=None):
         if self.client_tls is not None:
@@ -94,7 +105,8 @@ class Security:
             if self.keys[role] is None:
                 raise AuthenticationError(f"authentication failed: a client credential cannot "
                                           f"connect as a {role} (nodes need the node secret)")
-            handshake.respond(sock, self.keys[role], role, node_id if role == NODE else None)
+            handshake.respond(sock, self.keys[role], role, node_id if role == NODE else None,
+                              self.node_cert if role == NODE else None)
         return sock, role, node_id
 
     @staticmethod
