@@ -190,6 +190,13 @@ def build_parser():
     secret.add_argument("-o", "--output", metavar="FILE", help="write the secret to FILE")
     secret.add_argument("--client-from", metavar="NODE_SECRET_FILE",
                         help="derive the client credential of this node secret")
+    secret.add_argument("--ca", metavar="CA_FILE", nargs="?", const="",
+                        help="make a new instance CA (alone, with -o CA_FILE), or, with "
+                        "--node-cert, the CA that signs the certificate (see --node-cert on "
+                        "the nodes)")
+    secret.add_argument("--node-cert", metavar="HOST:PORT[,HOST:PORT]",
+                        help="make a certificate for the node(s) listening there, signed by "
+                        "--ca CA_FILE")
     secret.set_defaults(run=run_secret)
 
     for package_commands in (dns_commands, deploy_commands, bench_commands, ops_commands):
@@ -283,8 +290,20 @@ def _limits(args):
 
 
 def run_secret(args):
-    from concoord.security.secret import client_credential, generate_secret, read_secret_file
-    if args.client_from:
+    from concoord.security.secret import (SecretError, client_credential, generate_secret,
+                                          read_secret_file)
+    from concoord.security import node_certs
+    if args.node_cert:
+        if not args.ca:
+            raise SecretError("--node-cert needs --ca CA_FILE, the CA that signs it")
+        secret = node_certs.issue(node_certs.read_ca_file(args.ca), args.node_cert.split(","))
+        what = f"a node certificate for {args.node_cert}"
+    elif args.ca is not None:
+        if args.ca:
+            raise SecretError("--ca FILE goes with --node-cert; alone, --ca -o CA_FILE makes "
+                              "a new CA")
+        secret, what = node_certs.new_ca(), "a new instance CA"
+    elif args.client_from:
         secret, what = client_credential(read_secret_file(args.client_from)).decode(), \
             "the client credential"
     else:

@@ -38,11 +38,13 @@ DEFAULT_OPTIONS = {
 
 def _security_settings(options):
     """The secret and TLS context this proxy authenticates with: its options, else the
-    process's (concoord.security.current)."""
+    process's (concoord.security.current), with the process's node certificate if any (a
+    node's own join request proves which node it is)."""
     default = security.current()
     secret = default.secret if options["secret"] is None else as_secret(options["secret"])
     tls = default.client_tls if options["tls"] is None else options["tls"]
-    return security.Security(secret, client_tls=tls)
+    return security.Security(secret, client_tls=tls,
+                             node_cert=default.node_cert if options["secret"] is None else None)
 
 
 class ClientProxy:

@@ -3,6 +3,7 @@
 import argparse
 import logging
 
+from concoord.dns.ratelimit import RATE, SLIP
 from concoord.errors import ConcoordError
 from concoord.ops.flags import add_metrics_flags
 from concoord.security.flags import add_security_flags
@@ -17,6 +18,17 @@ DESCRIPTION = (
     "in consensus) and leaves it on Ctrl-C or SIGTERM. Port 53 needs root; use --dns-port 5353 "
     "otherwise. With --route53 it publishes the same records to an Amazon Route53 hosted zone "
     "instead (needs boto3; credentials from the standard AWS environment or config).")
+
+
+def _rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of answers per second "
+                                         "(0 turns the limit off)")
+    return value
 
 
 def add_commands(commands):
@@ -39,6 +51,11 @@ def add_commands(commands):
                         help="UDP and TCP port to answer on (default 53, which needs root)")
     parser.add_argument("--ttl", type=_ttl, default=DEFAULT_TTL, metavar="SECONDS",
                         help=f"TTL of every record, in seconds (default {DEFAULT_TTL})")
+    parser.add_argument("--rate-limit", type=_rate, default=RATE, metavar="N",
+                        help=f"UDP answers per second to one source network (IPv4 /24, IPv6 "
+                        f"/56), bursts of 2N; past it queries are dropped and every {SLIP}nd "
+                        f"gets a truncated answer (retry over TCP), so the nameserver cannot "
+                        f"amplify a flood; 0 turns it off (default {RATE:g})")
     parser.add_argument("--route53", action="store_true",
                         help="publish to an Amazon Route53 hosted zone instead of answering DNS")
     parser.add_argument("--zone-id", metavar="ID",
@@ -107,5 +124,6 @@ def run_nameserver(args):
         nameserver.run_route53(args.domain, bootstrap, args.zone_id, args.ttl)
     else:
         nameserver.run_dns(args.domain, bootstrap, args.addr, args.dns_port, args.ttl,
-                           on_start=lambda service: _serve_metrics(args, service))
+                           on_start=lambda service: _serve_metrics(args, service),
+                           rate_limit=args.rate_limit)
     return 0

@@ -6,6 +6,7 @@ import signal
 import threading
 
 from concoord.client.connection import has_port
+from concoord.dns.ratelimit import RATE
 from concoord.dns.resolve import resolve_srv
 from concoord.dns.route53 import Route53Publisher
 from concoord.dns.service import FIRST_VIEW_TIMEOUT, JOIN_TIMEOUT, DnsService
@@ -43,10 +44,11 @@ def wait_for_signal():
         stop.wait(0.5)
 
 
-def run_dns(domain, bootstrap, addr, dns_port, ttl, on_start=None):
+def run_dns(domain, bootstrap, addr, dns_port, ttl, on_start=None, rate_limit=RATE):
     """Bind first (the clearest failure), then follow the view, join, and serve.
-    ``on_start(service)`` runs once the service has started (e.g. to serve its metrics)."""
-    service = DnsService(domain, bootstrap, addr, dns_port, ttl)
+    ``on_start(service)`` runs once the service has started (e.g. to serve its metrics);
+    ``rate_limit``: UDP answers per second per source network (0: unlimited)."""
+    service = DnsService(domain, bootstrap, addr, dns_port, ttl, rate_limit=rate_limit)
     service.start()
     if on_start is not None:
         on_start(service)

@@ -3,7 +3,9 @@
 Built to keep serving whatever arrives: every datagram and every TCP message is handled inside
 its own try, so a packet that trips a bug costs one answer, never the server. TCP connections
 are capped; when the cap is reached the connection idle the longest is dropped to make room, so
-clients that open connections and say nothing cannot lock everyone else out.
+clients that open connections and say nothing cannot lock everyone else out. UDP answers are
+rate limited per source network (ratelimit.py), so the server cannot be used to flood a victim
+whose address an attacker puts on its queries.
 """
 
 import errno
@@ -12,7 +14,8 @@ import socket
 import threading
 import time
 
-from concoord.dns.responder import respond
+from concoord.dns.ratelimit import DROP, SLIP_ANSWER, ResponseRateLimiter, truncated
+from concoord.dns.responder import HEADER_SIZE, QR, respond
 from concoord.errors import ConcoordError
 
 log = logging.getLogger("concoord.dns.server")
@@ -69,8 +72,9 @@ class DnsServer:
     is started; start() begins answering.
     """
 
-    def __init__(self, addr, port, zone):
+    def __init__(self, addr, port, zone, rate_limiter=None):
         self._zone = zone
+        self.rate_limiter = rate_limiter or ResponseRateLimiter()
         self._udp, self._tcp = _bind_pair(addr, port)
         self.addr = addr
         self.port = self._udp.getsockname()[1]
@@ -141,8 +145,16 @@ class DnsServer:
             self._answer_udp(wire, peer)
 
     def _answer_udp(self, wire, peer):
+        if len(wire) < HEADER_SIZE or int.from_bytes(wire[2:4], "big") & QR:
+            return           # never answered: costs no answer of the source's budget
+        verdict = self.rate_limiter.verdict(peer[0])
+        if verdict == DROP:
+            return
         try:
-            reply = respond(self._zone, wire, over_tcp=False)
+            if verdict == SLIP_ANSWER:
+                reply = truncated(wire)
+            else:
+                reply = respond(self._zone, wire, over_tcp=False)
             if reply is not None:
                 self._udp.sendto(reply, peer)
         except Exception:  # noqa: BLE001 - one bad packet must never stop the server

@@ -10,6 +10,7 @@ import threading
 
 from concoord import security
 from concoord.client.proxy import ClientProxy
+from concoord.dns.ratelimit import RATE, ResponseRateLimiter
 from concoord.dns.server import DnsServer
 from concoord.dns.view import POLL_INTERVAL, ViewFollower
 from concoord.dns.zone import build_zone, origin_of, unready_zone
@@ -29,10 +30,12 @@ class DnsService:
     instance reached through ``bootstrap`` ("host:port" list). Sockets are bound here, so a
     port problem (DnsBindError) comes before anything starts."""
 
-    def __init__(self, domain, bootstrap, addr, port, ttl, interval=POLL_INTERVAL):
+    def __init__(self, domain, bootstrap, addr, port, ttl, interval=POLL_INTERVAL,
+                 rate_limit=RATE):
         self.domain = str(origin_of(domain))
         self.ttl = ttl
-        self.server = DnsServer(addr, port, unready_zone(domain))
+        self.server = DnsServer(addr, port, unready_zone(domain),
+                                ResponseRateLimiter(rate_limit))
         self.node_id = format_address((addr, self.server.port))
         self.bootstrap = list(bootstrap)
         self.follower = ViewFollower(bootstrap, interval=interval, on_change=self._publish)

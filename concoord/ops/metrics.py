@@ -246,6 +246,9 @@ class NodeCollector:
         yield info
         yield _gauge("concoord_connections", "Client and node connections accepted now",
                      len(getattr(self.runner.transport, "_connections", ())))
+        yield _counter("concoord_forged_messages", "Protocol messages dropped because their "
+                       "sender is not the node their connection authenticated as",
+                       getattr(self.runner.admission, "forged", 0))
         yield from (self._replica(values) if self.role == "replica" else self._acceptor(values))
 
     def _read(self, node):
@@ -343,6 +346,11 @@ class NameserverCollector:
         yield info
         yield _gauge("concoord_up", "1 once the nameserver has a view of the instance",
                      int(view is not None))
+        limiter = self.service.server.rate_limiter
+        yield _counter("concoord_dns_rate_limited_dropped", "UDP queries left unanswered by "
+                       "response rate limiting", limiter.dropped)
+        yield _counter("concoord_dns_rate_limited_slipped", "UDP queries answered with an empty "
+                       "truncated answer (TC=1) by response rate limiting", limiter.slipped)
         if view is None:
             return
         yield _gauge("concoord_replicas", "Replicas in the published view", len(view.replicas))

@@ -46,13 +46,19 @@ def _listen(addr, port):
                           "from it with `concoord secret --client-from FILE`)")
     listener = bind_listener(addr, port)
     node_id = f"{addr}:{listener.getsockname()[1]}"
+    certificate = security.current().node_cert
+    if certificate is not None and node_id not in certificate.node_ids:
+        listener.close()
+        raise SecretError(f"--node-cert is for {', '.join(sorted(certificate.node_ids))}, not "
+                          f"for this node ({node_id}): give -a and -p of the certificate, or "
+                          "make one for this address")
     return listener, node_id
 
 
 def _runner(node_id, node, listener, limits, **stores):
     def transport(on_message, on_disconnect, on_read):
         return Transport(listener, on_message, on_disconnect, on_read,
-                         max_connections=limits.max_connections)
+                         max_connections=limits.max_connections, node_id=node_id)
     return NodeRunner(node_id, node, transport, max_in_flight=limits.max_in_flight, **stores)
 
 

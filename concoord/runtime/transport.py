@@ -9,8 +9,12 @@ stopped peer.
 
 When the process has a shared secret or TLS (concoord.security), every accepted connection
 completes that handshake, in its reader thread, before any of its messages is delivered; its
-``role`` then says whether the peer proved to be a node or a client. Handshakes in progress
-have a deadline and caps of their own (handshakes.py), enforced by the accept thread.
+``role`` then says whether the peer proved to be a node or a client, and a node's ``node_id``
+which node it speaks for (admission.py drops its messages sent in another node's name). One
+live connection per node id: a newer one replaces the older (a restarted node reconnects while
+its old connection may linger), and a peer claiming to be this very node is refused. Handshakes
+in progress have a deadline and caps of their own (handshakes.py), enforced by the accept
+thread.
 """
 
 import errno
@@ -60,6 +64,8 @@ class InboundConnection:
         self._close_lock = threading.Lock()
         self.closed = False
         self.role = None          # security.NODE or security.CLIENT once authenticated
+        self.node_id = None       # the node a NODE peer speaks for (None: for no node)
+        self.proven_ids = None    # the node ids its certificate lists (None: no certificates)
         self._direct = False      # senders may write to the socket themselves (not under TLS)
         self._frames = FrameReader(transport.max_frame)
         self._reader = self._writer = None
@@ -84,7 +90,7 @@ class InboundConnection:
             self._begin()
 
     def _start_secured(self):
-        secured = self._secure()
+        secured = self._secure() and self._transport._claim(self)
         self._transport.handshakes.done(self)
         if not secured or self.closed:      # failed, or dropped while it was in progress
             self.close()
@@ -136,7 +142,8 @@ class InboundConnection:
     def _secure(self):
         """The handshake, if any; False if the peer failed it (the connection is then closed)."""
         try:
-            self._sock, self.role = self._transport.security.accepted(self._sock)
+            self._sock, self.role, self.node_id, self.proven_ids = \
+                self._transport.security.accepted(self._sock)
         except (AuthenticationError, OSError) as exc:
             if not self.closed:
                 log.warning("refused connection from %s: %s", self.peer, exc)
@@ -207,8 +214,9 @@ class OutboundLink:
     Nothing is ever read: the peer answers over its own link to our listener.
     """
 
-    def __init__(self, peer, limit=OUTBOX_LIMIT, settings=None):
+    def __init__(self, peer, limit=OUTBOX_LIMIT, settings=None, node_id=None):
         self.peer = peer
+        self.node_id = node_id      # the node this link speaks for, named in the handshake
         self._security = settings or security.current()
         self._address = split_address(peer)
         self._outbox = Outbox(limit)
@@ -274,7 +282,7 @@ class OutboundLink:
             return False
         set_nodelay(sock)
         try:
-            sock = self._security.connected(sock, security.NODE)
+            sock = self._security.connected(sock, security.NODE, self.node_id)
         except (AuthenticationError, OSError) as exc:
             log.warning("cannot connect to %s: %s", self.peer, exc)
             sock.close()
@@ -330,7 +338,8 @@ class Transport:
     """
 
     def __init__(self, listener_socket, on_message, on_disconnect=None, on_read=None,
-                 max_frame=MAX_FRAME, settings=None, max_connections=MAX_CONNECTIONS):
+                 max_frame=MAX_FRAME, settings=None, max_connections=MAX_CONNECTIONS,
+                 node_id=None):
         self._listener = listener_socket
         self._on_message = on_message
         self._on_disconnect = on_disconnect
@@ -341,11 +350,13 @@ class Transport:
         self.security = settings or security.current()
         self.max_connections = max_connections
         self._address = format_address(listener_socket.getsockname())
+        self.node_id = node_id or self._address   # what our links say they speak for
         self.read_loop = ReadLoop(lambda: self._delivered(None),
                                   f"concoord-read-{self._address}")
         self._lock = threading.Lock()
         self._links = {}
         self._connections = set()
+        self._node_connections = {}    # node id -> the live connection speaking for it
         self._closed = False
         self._stopped = threading.Event()
         self._accept_thread = None
@@ -402,7 +413,7 @@ class Transport:
                     if self._closed:
                         return _DEAD_LINK
                     link = self._links[peer] = OutboundLink(peer, self.outbox_limit,
-                                                            self.security)
+                                                            self.security, self.node_id)
         return link
 
     def _accept_loop(self):
@@ -454,6 +465,24 @@ class Transport:
             self._drop_handshakes(self.handshakes.add(conn), "too many handshakes")
         conn.start()
 
+    def _claim(self, conn):
+        """``conn`` passed its handshake: record the node it speaks for. False if it claims
+        to be this node; a previous connection for the same node is closed."""
+        if conn.node_id is None:
+            return True
+        if conn.node_id == self.node_id:
+            log.warning("refused connection from %s: it claims to be this node (%s)",
+                        conn.peer, conn.node_id)
+            return False
+        with self._lock:
+            old = self._node_connections.get(conn.node_id)
+            self._node_connections[conn.node_id] = conn
+        if old is not None and not old.closed:
+            log.warning("node %s connected again (from %s): closing its older connection from "
+                        "%s", conn.node_id, conn.peer, old.peer)
+            old.close()
+        return True
+
     def _drop_handshakes(self, connections, reason):
         """Close connections whose handshake took too long or was displaced by a newer one
         (debug only: an attacker would otherwise fill the log)."""
@@ -482,6 +511,8 @@ class Transport:
             if self._closed:
                 return
             self._connections.discard(conn)
+            if conn.node_id is not None and self._node_connections.get(conn.node_id) is conn:
+                del self._node_connections[conn.node_id]
         if self._on_disconnect is not None:
             try:
                 self._on_disconnect(conn)

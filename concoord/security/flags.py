@@ -17,6 +17,10 @@ def add_security_flags(parser):
     group.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     group.add_argument("--tls-ca", metavar="PEM", help="the CA that signed every node's and "
                        "client's certificate; peers not signed by it are refused")
+    group.add_argument("--node-cert", metavar="FILE", help="this node's certificate (`concoord "
+                       "secret --node-cert HOST:PORT --ca CA_FILE` makes one); with it, the "
+                       "node proves which node it is, and accepts node connections only from "
+                       "nodes with a certificate of the same CA for the node they name")
 
 
 def configure_from_args(args):
@@ -24,4 +28,5 @@ def configure_from_args(args):
     and addnode have a --secret-file of their own, for the instance they deploy.)"""
     if hasattr(args, "tls_ca"):
         security.configure(security.Security.from_files(
-            args.secret_file, args.tls_cert, args.tls_key, args.tls_ca))
+            args.secret_file, args.tls_cert, args.tls_key, args.tls_ca,
+            getattr(args, "node_cert", None)))

@@ -11,8 +11,8 @@ import ssl
 import threading
 
 from concoord.errors import AuthenticationError
-from concoord.security import handshake, tls
-from concoord.security.secret import (client_credential, is_client_credential,
+from concoord.security import handshake, node_certs, tls
+from concoord.security.secret import (SecretError, client_credential, is_client_credential,
                                       read_secret_file, secret_from_environment)
 from concoord.security.tls_stream import TLSStream
 
@@ -26,12 +26,15 @@ TLS_READY = b"\x01"
 
 class Security:
     """``secret`` (bytes or None: the node secret, or a client credential), ``server_tls`` /
-    ``client_tls`` (ssl.SSLContext or None)."""
+    ``client_tls`` (ssl.SSLContext or None), ``node_cert`` (a node_certs.NodeCertificate or
+    None: this node's own; with it, every node connection must present one of the same CA)."""
 
-    def __init__(self, secret=None, server_tls=None, client_tls=None):
+    def __init__(self, secret=None, server_tls=None, client_tls=None, node_cert=None):
         self.secret = secret
         self.server_tls = server_tls
         self.client_tls = client_tls
+        self.node_cert = node_cert
+        self.ca_public = node_cert.ca_public if node_cert is not None else None
         # The credential of each role this process can prove (None: it cannot).
         self.keys = {NODE: None, CLIENT: None}
         if secret is not None:
@@ -48,27 +51,37 @@ class Security:
                 f"tls={'yes' if self.client_tls or self.server_tls else 'no'}>")
 
     @classmethod
-    def from_files(cls, secret_file=None, tls_cert=None, tls_key=None, tls_ca=None):
+    def from_files(cls, secret_file=None, tls_cert=None, tls_key=None, tls_ca=None,
+                   node_cert=None):
         """From command-line flags; without --secret-file, the environment's secret if any."""
         secret = read_secret_file(secret_file) if secret_file else secret_from_environment()
+        certificate = None
+        if node_cert:
+            if secret is None:
+                raise SecretError("--node-cert needs the node secret too (--secret-file): "
+                                  "nodes check clients with it")
+            certificate = node_certs.read_certificate_file(node_cert)
         if not (tls_cert or tls_key or tls_ca):
-            return cls(secret)
+            return cls(secret, node_cert=certificate)
         return cls(secret, tls.server_context(tls_cert, tls_key, tls_ca),
-                   tls.client_context(tls_cert, tls_key, tls_ca))
+                   tls.client_context(tls_cert, tls_key, tls_ca), certificate)
 
     @property
     def authenticates(self):
         return self.secret is not None
 
     def accepted(self, sock):
-        """Server side of a new connection: (socket to use, peer role). The role is NODE or
-        CLIENT when a secret is set, else None (unauthenticated). AuthenticationError if the
-        peer fails TLS or the challenge."""
+        """Server side of a new connection: (socket to use, peer role, node id, proven ids).
+        The role is NODE or CLIENT when a secret is set, else None (unauthenticated); the node
+        id is the node a NODE peer speaks for (None: it speaks for none, see handshake.py);
+        the proven ids, those its node certificate lists (None without node certificates).
+        AuthenticationError if the peer fails TLS or the challenge."""
         return self._secure(sock, self._accept)
 
-    def connected(self, sock, role):
-        """Client side of a new connection to a node, as ``role``: the socket to use."""
-        return self._secure(sock, lambda s: self._connect(s, role))[0]
+    def connected(self, sock, role, node_id=None):
+        """Client side of a new connection to a node, as ``role`` (speaking for the node
+        ``node_id``, NODE role only): the socket to use."""
+        return self._secure(sock, lambda s: self._connect(s, role, node_id))[0]
 
     def _accept(self, sock):
         if self.server_tls is not None:
@@ -76,13 +89,13 @@ class Security:
             sock.handshake()
             sock.sendall(TLS_READY)
         if not self.secret:
-            return sock, None
+            return sock, None, None, None
         if self.keys[NODE] is None:
             raise AuthenticationError("a client credential cannot check nodes: a node needs "
                                       "the node secret")
-        return sock, handshake.challenge(sock, self.keys)
+        return (sock, *handshake.challenge(sock, self.keys, self.ca_public))
 
-    def _connect(self, sock, role):
+    def _connect(self, sock, role, node_id=None):
         if self.client_tls is not None:
             sock = TLSStream(sock, self.client_tls, server_side=False)
             sock.handshake()
@@ -92,22 +105,23 @@ class Security:
             if self.keys[role] is None:
                 raise AuthenticationError(f"authentication failed: a client credential cannot "
                                           f"connect as a {role} (nodes need the node secret)")
-            handshake.respond(sock, self.keys[role], role)
-        return sock, role
+            handshake.respond(sock, self.keys[role], role, node_id if role == NODE else None,
+                              self.node_cert if role == NODE else None)
+        return sock, role, node_id
 
     @staticmethod
     def _secure(sock, step):
         if sock.gettimeout() is None:
             sock.settimeout(HANDSHAKE_TIMEOUT)
         try:
-            sock, role = step(sock)
+            sock, *identity = step(sock)
         except ssl.SSLError as exc:
             raise AuthenticationError(f"TLS handshake failed: {exc.reason or exc}") from None
         except TimeoutError:
             raise AuthenticationError("authentication failed: no answer to the handshake "
                                       f"within {sock.gettimeout():g} s") from None
         sock.settimeout(None)
-        return sock, role
+        return (sock, *identity)
 
 
 _lock = threading.Lock()

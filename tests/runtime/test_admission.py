@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from concoord import security
-from concoord.runtime.admission import (ACCEPT, DISCONNECT, MAX_IDS_PER_CONNECTION, REFUSE,
-                                       REFUSE_ID, Admission)
+from concoord.runtime.admission import (ACCEPT, DISCONNECT, DROP, MAX_IDS_PER_CONNECTION,
+                                       REFUSE, REFUSE_ID, Admission)
 from concoord.security.client_ids import client_id_of
 from concoord.wire.messages import BLOCKED, OK, Accept, ClientReply, ClientRequest, StatusRequest
 from concoord.wire.types import Ballot, Batch, Command
@@ -17,8 +17,8 @@ class Connection(SimpleNamespace):
     __eq__ = object.__eq__
 
 
-def conn(role):
-    return Connection(role=role, peer="127.0.0.1:5")
+def conn(role, node_id=None):
+    return Connection(role=role, peer="127.0.0.1:5", node_id=node_id)
 
 
 KEY = "the-client-key"
@@ -43,9 +43,24 @@ def test_membership_commands_only_from_nodes(method):
 def test_consensus_messages_from_a_client_disconnect_it():
     admission = Admission(10)
     assert admission.check(conn(security.CLIENT), ACCEPT_MSG) == DISCONNECT
-    assert admission.check(conn(security.NODE), ACCEPT_MSG) == ACCEPT
+    assert admission.check(conn(security.NODE, "n"), ACCEPT_MSG) == ACCEPT
     assert admission.check(conn(security.CLIENT), StatusRequest("s")) == ACCEPT
     assert admission.check(conn(security.CLIENT), request("increment")) == ACCEPT
+
+
+def test_a_node_connection_speaks_only_for_the_node_it_named():
+    admission = Admission(10)
+    node = conn(security.NODE, "n")
+    assert admission.check(node, ACCEPT_MSG) == ACCEPT
+    forged = Accept("m", Ballot(1, "m", 1), 1, Batch(0.0, ()), 1)
+    assert admission.check(node, forged) == DROP
+    assert admission.check(node, forged) == DROP and admission.forged == 2
+    assert admission.check(node, ACCEPT_MSG) == ACCEPT        # the connection is kept
+    nameless = conn(security.NODE)          # a join request's connection names no node
+    assert admission.check(nameless, ACCEPT_MSG) == DROP
+    assert admission.check(nameless, request("@join")) == ACCEPT
+    assert admission.check(nameless, StatusRequest("s")) == ACCEPT
+    assert admission.check(conn(None), forged) == ACCEPT      # no secret: all trusted
 
 
 def test_in_flight_limit_counts_unanswered_distinct_requests():
