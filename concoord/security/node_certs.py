@@ -19,18 +19,30 @@ nameserver under its DNS address: certify both ids (comma-separated) for it.
 import json
 import os
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
-                                                               Ed25519PublicKey)
-from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption,
-                                                          PrivateFormat, PublicFormat)
-
 from concoord.security.secret import SecretError, _check_private
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                                   Ed25519PublicKey)
+    from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption,
+                                                              PrivateFormat, PublicFormat)
+except ImportError:     # a `make server` bundle carries pure Python only: no certificates
+    Ed25519PrivateKey = Ed25519PublicKey = None
+
+    class InvalidSignature(Exception):
+        pass
 
 CA_PREFIX = "concoord-ca:"
 LABEL = b"concoord node certificate 1\n"
 KEY, SIGNATURE = 32, 64
 MAX_IDS_TEXT = 4096
+
+
+def _require():
+    if Ed25519PrivateKey is None:
+        raise SecretError("per-node certificates need the cryptography package "
+                          "(pip install cryptography; it comes with paramiko)")
 
 
 def _raw_private(key):
@@ -66,10 +78,12 @@ class NodeCertificate:
 
 def new_ca():
     """A new CA, as the text of a CA file."""
+    _require()
     return CA_PREFIX + _raw_private(Ed25519PrivateKey.generate()).hex()
 
 
 def read_ca_file(path):
+    _require()
     text = _read_private(path)
     if not text.startswith(CA_PREFIX):
         raise SecretError(f"{path} is not a ConCoord CA file (`concoord secret --ca` makes one)")
@@ -81,6 +95,7 @@ def read_ca_file(path):
 
 def issue(ca_key, node_ids):
     """The text of a certificate file for a new key that may speak for ``node_ids``."""
+    _require()
     node_ids = sorted(set(node_ids))
     if not node_ids or any(not i or "\n" in i or len(i.encode()) > 255 for i in node_ids):
         raise SecretError("a certificate names one or more node ids (host:port)")
@@ -91,6 +106,7 @@ def issue(ca_key, node_ids):
 
 
 def read_certificate_file(path):
+    _require()
     text = _read_private(path)
     try:
         fields = json.loads(text)
@@ -119,7 +135,7 @@ def verify(ca_public, blob):
     """(frozenset of node ids, Ed25519PublicKey) if ``blob`` is a certificate signed by the CA
     whose raw public key is ``ca_public``; None if not."""
     parts = split_blob(blob)
-    if parts is None:
+    if parts is None or Ed25519PublicKey is None:
         return None
     text, public, signature = parts
     try:
