@@ -280,7 +280,9 @@ class Cluster:
                                                max_lease=self.timing.lease)
             return
         self.incarnations += 1
-        node = ReplicaNode(node_id, self.config, AppendLog(), self.clock(node_id), self.timing,
+        machine = AppendLog()
+        machine.on_lease_read = lambda command: self._check_lease(node_id, command)
+        node = ReplicaNode(node_id, self.config, machine, self.clock(node_id), self.timing,
                            incarnation=self.incarnations)
         node.retained_decisions = (BIG_RETAINED_DECISIONS if getattr(self, "big_values", False)
                                    else RETAINED_DECISIONS)
@@ -871,6 +873,33 @@ class Cluster:
             if entries != fold(self.decided, replica.slot_out):
                 raise Violation(f"{node_id}: state is not the fold of its decisions")
             self.executed[node_id] = len(entries)
+
+    def _check_lease(self, node_id, command):
+        """A read served from a lease: no other leader may be able to decide a slot this
+        replica has not applied. In every configuration that governs such a slot, so many
+        acceptors must hold a lease for this leader's ballot (by their own clocks) that the
+        rest make no quorum (read_lease.py; issue 13, bug 2)."""
+        if any(w.client_id == command.client_id for w in self.watchers):
+            return      # a watch evaluated after a slot was applied, not a lease read
+        ballot = self.nodes[node_id].leader.ballot
+        for config in self.nodes[node_id].configs.governing_from(
+                self.nodes[node_id].replica.slot_out):
+            free = [a for a in config.acceptors if not self._refuses_all_but(a, ballot)]
+            if len(free) >= config.quorum():
+                raise Violation(f"{node_id} served a lease read while {free} of "
+                                f"{config.acceptors} could promise a ballot other than "
+                                f"{ballot}: another leader could decide a slot it has not "
+                                f"applied")
+
+    def _refuses_all_but(self, acceptor, ballot):
+        """Whether ``acceptor`` would refuse to promise any ballot but ``ballot`` now: it is
+        leased to it (or, restarted, to none: Acceptor._on_prepare), or down (it comes back
+        leased to none)."""
+        node = self.nodes[acceptor]
+        if acceptor in self.crashed or node.restarted:
+            return True
+        return (self.clock(acceptor) < node.lease_until and node.promised <= ballot
+                and node.lease_holder in (ballot, ZERO_BALLOT))
 
     def _check_followed_ballot(self, node_id, leader):
         """A replica follows (and sends clients to) only a ballot that became active: one a
