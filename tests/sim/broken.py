@@ -1,8 +1,11 @@
 """Deliberately broken protocol variants: the simulator must catch each of them."""
 
+from concoord.protocol import learner as learner_module
 from concoord.protocol.phases import Scout
-from concoord.protocol.leader import Leader
+from concoord.protocol.leader import ACTIVE, FOLLOWER, Leader
 from concoord.protocol.progress import GC_STALE_FACTOR
+from concoord.wire.messages import OK
+from concoord.wire.values import encode_value
 
 
 class FirstPValueScout(Scout):
@@ -29,3 +32,58 @@ class ForgetfulGcLeader(Leader):
                  and now - seen < GC_STALE_FACTOR * self.timing.election_timeout]
         progress.gc_floor = max(progress.gc_floor, min(fresh + [own_durable]))
 
+
+
+class AnyBallotFollowerLeader(Leader):
+    """BUG (issue 13, bug 4): a higher ballot seen only in a Promise or Accepted (its candidate
+    may have reached a single acceptor and died) makes this replica follow it: it then drops
+    the live leader's lower-ballot heartbeats, redirects clients to a dead node and never
+    reports Applied."""
+
+    def preempted(self, ballot, now, effects):
+        if ballot <= self.leader_ballot and self.state == FOLLOWER:
+            return
+        self.highest_ballot = max(self.highest_ballot, ballot)
+        self.leader_ballot = max(self.leader_ballot, ballot)
+        if ballot > self.ballot and self.state != FOLLOWER:
+            self._step_down(now)
+        self.leader_id = self.leader_ballot.leader
+        self.last_heard = now
+
+
+class LatestConfigLeaseLeader(Leader):
+    """BUG (issue 13, bug 2): the read lease is checked against, and renewed from, the latest
+    configuration only, not every configuration that governs a slot at or after slot_out:
+    after several acceptor changes inside one WINDOW, a quorum of the newest set leases this
+    leader while another leader wins the older set that still governs its next slot. (As the
+    code before the fix, it also counts the lease while a scout is still winning a set.)
+
+    NOT YET CAUGHT by the simulator: 0 of ~1,000 runs (default and burst-only fault mixes).
+    With today's no-op padding after a reconfiguration and the read barrier, the leader's
+    slot_out is governed by an older set only while its own proposals there are pending, so a
+    stale read also needs an Accepted from a leaving acceptor delayed past another leader's
+    election and write; the exact schedule is in tests/protocol/test_safety_regressions.py."""
+
+    def lease_valid(self, now):
+        return self.state == ACTIVE and self.heartbeats.lease.valid(now, [self.configs.latest])
+
+    def _heartbeat(self, now, effects):
+        latest = self.configs.latest
+        self.heartbeats.send(self.node_id, self.ballot, self.learner.slot_out, [latest], latest,
+                             now, effects)
+
+
+def admit_amnesiac_acceptors(monkeypatch):
+    """BUG (issue 13, acceptor amnesia): an acceptor that restarted with its disk wiped and
+    asks to join under the id of a member is let in (the view is unchanged, the join
+    acknowledged), so it answers as that member with none of the promises it made."""
+    original = learner_module._INTERNAL["@join"]
+
+    def join(self, slot, command, args):
+        if learner_module._is_join(args) and args[0] == "acceptor" \
+                and args[1] in self.configs.latest.acceptors:
+            current = self.configs.latest
+            return OK, encode_value([list(group) for group in current])
+        return original(self, slot, command, args)
+
+    monkeypatch.setitem(learner_module._INTERNAL, "@join", join)
