@@ -39,10 +39,12 @@ class Batcher:
         if slots_in_phase2 >= self.depth and len(self.pending) < MAX_BATCH_COMMANDS:
             return None
         commands, size = [], 0
-        while self.pending and len(commands) < MAX_BATCH_COMMANDS and size < MAX_BATCH_BYTES:
-            command = self.pending.popleft()
-            commands.append(command)
-            size += len(command.args) + COMMAND_OVERHEAD
+        while self.pending and len(commands) < MAX_BATCH_COMMANDS:
+            command_size = len(self.pending[0].args) + COMMAND_OVERHEAD
+            if commands and size + command_size > MAX_BATCH_BYTES:
+                break       # a large command goes alone: every batch fits in a frame
+            commands.append(self.pending.popleft())
+            size += command_size
         return Batch(stamp, tuple(commands))
 
     def applied(self, commands):

@@ -17,6 +17,7 @@ from concoord.protocol.effects import Effects
 from concoord.protocol.leader import Leader
 from concoord.protocol.learner import Learner, rejection, reply
 from concoord.protocol.timing import Timing
+from concoord.wire.codec import MAX_FRAME
 from concoord.wire.messages import (
     OK, REDIRECT, SESSION_EXPIRED, STALE_NUMBER, Accepted, Applied, CatchupReply,
     CatchupRequest, ClientReply, ClientRequest, Decision, Heartbeat, HeartbeatReply, Promise)
@@ -36,6 +37,20 @@ CLIENT_INTERNAL = ("@join", "@remove", "@session", "@cancel", KEEPALIVE, WATCH, 
 # connections that authenticated as nodes may send them (see concoord.runtime.admission).
 NODE_ONLY = ("@join", "@remove")
 Reply = Tuple[int, bytes]     # (status, encoded value), as in a ClientReply
+
+
+# The largest command the log takes: the Accept, Decision, Promise and catch-up reply that carry
+# it (alone in its batch, see batcher.py) must still fit in a frame. A request just under the
+# frame limit would fit while its Accept did not: never sent, its slot would stall the log.
+MAX_COMMAND_BYTES = MAX_FRAME - (64 << 10)
+
+
+def _too_large(command):
+    size = len(command.args) + len(command.method) + len(command.client_id)
+    if size > MAX_COMMAND_BYTES:
+        return (f"call too large: {size} bytes of arguments, at most {MAX_COMMAND_BYTES} "
+                "(the frame limit less room for the messages that carry it)")
+    return None
 
 
 class HostQueries(Protocol):
@@ -140,7 +155,7 @@ class ReplicaNode:
         command = msg.command
         if command.client_id != msg.src:
             return self._refuse(command, "client id does not match the sender", effects)
-        reason = self._refusal(command)
+        reason = self._refusal(command) or _too_large(command)
         if reason is not None:
             return self._refuse(command, reason, effects)
         if command.method == "@join" and self._genesis_join(command, now, effects):

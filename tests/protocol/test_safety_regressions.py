@@ -292,9 +292,6 @@ def test_a_refused_candidate_that_is_behind_the_acceptors_catches_up_instead():
     assert any(isinstance(msg, CatchupRequest) for _, msg in sent), "it must catch up"
 
 
-@pytest.mark.xfail(strict=True, reason="open: a call that fits in a frame can make an Accept "
-                   "that does not, and the whole instance stalls (found by the simulator's "
-                   "large-value faults; not fixed here: replica_node.py is being refactored)")
 def test_a_call_at_the_frame_limit_does_not_stall_the_instance():
     """Found with the simulator's frame-limit workload: a client's request of just under
     MAX_FRAME is accepted, but the Accept carrying it is ~50 bytes larger than the request,
@@ -303,7 +300,7 @@ def test_a_call_at_the_frame_limit_does_not_stall_the_instance():
     from concoord.errors import WireError
     from concoord.wire.codec import MAX_FRAME, encode_frame
     from concoord.wire.messages import ClientRequest
-    from concoord.wire.types import Command
+    from concoord.wire.types import Batch, Command
     from concoord.wire.values import encode_call_arguments
 
     net = Net()
@@ -322,11 +319,19 @@ def test_a_call_at_the_frame_limit_does_not_stall_the_instance():
         effects.sends[:] = sent
         apply(node_id, effects)
     net._apply = apply_framed
-    big = Command("c1", 1, "append", encode_call_arguments([b"x" * (MAX_FRAME - 80)], {}))
-    request = ClientRequest("c1", big)
-    assert len(encode_frame(request)) <= MAX_FRAME        # the client can send it
+    def request_of(size):
+        big = Command("c1", 1, "append", encode_call_arguments([b"x" * size], {}))
+        return ClientRequest("c1", big)
+    size = MAX_FRAME - len(encode_frame(request_of(0))) - 8
+    request = request_of(size)
+    assert len(encode_frame(request)) <= MAX_FRAME        # the client can send it ...
+    accept = Accept("r0", net.nodes["r0"].leader.ballot, 5, Batch(1.0, (request.command,)), 1)
+    with pytest.raises(WireError):                         # ... but not the leader its Accept
+        encode_frame(accept)
     net._apply("r0", net.nodes["r0"].handle(request, net.clock("r0")))
     net.flush()
+    status, value = net.value_of(("c1", 1))
+    assert status == REJECTED and "call too large" in value.args[0]
     net.run(0.5)
     small = net.request("r0", "append", "c2")
     net.run(1.0)
