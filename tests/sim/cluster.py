@@ -113,6 +113,7 @@ class SimClient:
         self.resend_at = 0.0
         self.follow_hint = False    # the next resend goes to a redirect's hint
         self.submitted = []
+        self.refused = set()        # numbers the instance refused (they are never decided)
         self.history = []           # [client, number, method, invoked, answered, value]
 
     def next_request(self, now, method="append", args=(), encoded=None):
@@ -137,6 +138,8 @@ class SimClient:
             return
         if reply.status == OK:
             self.history[-1][4:] = [now, decode_value(reply.value)]
+        elif reply.status == REJECTED:
+            self.refused.add(reply.number)   # e.g. a call too large for the log: never decided
         self.outstanding = None
 
     def retry(self, now):
@@ -966,7 +969,8 @@ class Cluster:
         for batch in self.decided.values():
             decided.update((c.client_id, c.number) for c in batch.commands)
         return [(c.client_id, c.number) for client in self.clients for c in client.submitted
-                if (c.client_id, c.number) not in decided and c.method != "count"]
+                if (c.client_id, c.number) not in decided and c.method != "count"
+                and c.number not in client.refused]
 
 
 def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None, clock_skew=None,
