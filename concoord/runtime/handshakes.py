@@ -3,9 +3,12 @@
 Before its handshake a peer has proven nothing, so it must not be able to hold what proven
 peers need: each handshake has one deadline for the whole exchange (not per recv, which a peer
 sending a byte a second never hits), and handshakes in progress have a cap of their own, in all
-and per address, well below the node's connection limit. Over a cap the oldest handshake of
-that group is dropped: a real client finishes in milliseconds, so it is almost never the oldest,
-while a slow attacker's connections age out first.
+and per address, well below the node's connection limit. Over the per-address cap the oldest
+handshake of that address is dropped; over the cap in all, the oldest of the address with the
+most handshakes in progress. So an attacker's connections displace only each other: a real
+client from another address, with one handshake in progress, is never the one dropped while
+an address holds more (dropping the oldest in all, a client slowed by the attack's load to
+100 ms was sometimes displaced by the flood of new attacking connections).
 """
 
 import threading
@@ -32,7 +35,7 @@ class PendingHandshakes:
         self._clock = clock
         self._lock = threading.Lock()
         self._started = OrderedDict()      # connection -> when it was accepted
-        self._per_host = {}                # host -> connections of that host in _started
+        self._per_host = {}                # host -> its connections in _started, oldest first
 
     def __len__(self):
         return len(self._started)
@@ -42,15 +45,26 @@ class PendingHandshakes:
         host = host_of(conn.peer)
         evicted = []
         with self._lock:
-            if self._per_host.get(host, 0) >= self.per_address:
-                evicted.append(next(c for c in self._started if host_of(c.peer) == host))
-                self._remove(evicted[-1])
+            if len(self._per_host.get(host, ())) >= self.per_address:
+                evicted.append(self._oldest_of(host))
             if len(self._started) >= self.limit:
-                evicted.append(next(iter(self._started)))
-                self._remove(evicted[-1])
+                evicted.append(self._oldest_of_busiest())
             self._started[conn] = self._clock()
-            self._per_host[host] = self._per_host.get(host, 0) + 1
+            self._per_host.setdefault(host, OrderedDict())[conn] = None
         return evicted
+
+    def _oldest_of_busiest(self):
+        """Stop tracking the oldest handshake of the address with the most and return it."""
+        most = max(len(conns) for conns in self._per_host.values())
+        busiest = next(host_of(c.peer) for c in self._started
+                       if len(self._per_host[host_of(c.peer)]) == most)
+        return self._oldest_of(busiest)
+
+    def _oldest_of(self, host):
+        """Stop tracking the oldest handshake from ``host`` and return it."""
+        conn = next(iter(self._per_host[host]))
+        self._remove(conn)
+        return conn
 
     def done(self, conn):
         """The handshake of ``conn`` ended (passed, failed or closed)."""
@@ -74,6 +88,6 @@ class PendingHandshakes:
     def _remove(self, conn):
         del self._started[conn]
         host = host_of(conn.peer)
-        self._per_host[host] -= 1
+        del self._per_host[host][conn]
         if not self._per_host[host]:
             del self._per_host[host]

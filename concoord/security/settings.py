@@ -18,6 +18,11 @@ from concoord.security.tls_stream import TLSStream
 
 NODE, CLIENT = "node", "client"
 HANDSHAKE_TIMEOUT = 5.0    # a peer that stalls the handshake longer is dropped
+
+
+class HandshakeTimeout(TimeoutError):
+    """A node did not answer our handshake in time: an OSError, so callers retry it as they
+    retry a refused connection."""
 # In TLS 1.3 a client finishes its handshake before the server has checked the client's
 # certificate; the server's first byte tells it that check passed, so that a refused client
 # learns it at once (as an SSLError while waiting for this byte) rather than on its first call.
@@ -76,12 +81,12 @@ class Security:
         id is the node a NODE peer speaks for (None: it speaks for none, see handshake.py);
         the proven ids, those its node certificate lists (None without node certificates).
         AuthenticationError if the peer fails TLS or the challenge."""
-        return self._secure(sock, self._accept)
+        return self._secure(sock, self._accept, server_side=True)
 
     def connected(self, sock, role, node_id=None):
         """Client side of a new connection to a node, as ``role`` (speaking for the node
         ``node_id``, NODE role only): the socket to use."""
-        return self._secure(sock, lambda s: self._connect(s, role, node_id))[0]
+        return self._secure(sock, lambda s: self._connect(s, role, node_id), server_side=False)[0]
 
     def _accept(self, sock):
         if self.server_tls is not None:
@@ -110,7 +115,7 @@ class Security:
         return sock, role, node_id
 
     @staticmethod
-    def _secure(sock, step):
+    def _secure(sock, step, server_side):
         if sock.gettimeout() is None:
             sock.settimeout(HANDSHAKE_TIMEOUT)
         try:
@@ -118,8 +123,13 @@ class Security:
         except ssl.SSLError as exc:
             raise AuthenticationError(f"TLS handshake failed: {exc.reason or exc}") from None
         except TimeoutError:
-            raise AuthenticationError("authentication failed: no answer to the handshake "
-                                      f"within {sock.gettimeout():g} s") from None
+            silence = f"no answer to the handshake within {sock.gettimeout():.1f} s"
+            if server_side:
+                raise AuthenticationError(f"authentication failed: {silence}") from None
+            # Not a verdict: a node busy accepting a flood of connections answers late, and
+            # its clients must try again (an AuthenticationError fails their calls at once).
+            raise HandshakeTimeout(f"{silence} (the node is overloaded, or runs without a "
+                                   "secret)") from None
         sock.settimeout(None)
         return (sock, *identity)
 

@@ -1,4 +1,5 @@
-"""PendingHandshakes: one deadline per handshake, caps in all and per address, oldest out."""
+"""PendingHandshakes: one deadline per handshake, caps in all and per address, oldest of the
+busiest address out."""
 
 from types import SimpleNamespace
 
@@ -27,6 +28,18 @@ def test_the_oldest_of_all_goes_over_the_total_cap():
     conns = [conn(f"10.0.0.{i}", i) for i in range(5)]
     evicted = [pending.add(c) for c in conns]
     assert evicted == [[], [], [], [conns[0]], [conns[1]]]
+
+
+def test_over_the_total_cap_a_lone_client_outlives_a_flood_from_many_addresses():
+    """The CI failure of the slowloris test: 1,100 attacking connections from 11 addresses
+    displaced, oldest first in all, a real client whose handshake the load had slowed."""
+    pending = PendingHandshakes(limit=8, per_address=4, clock=lambda: 0.0)
+    client = conn("127.0.0.1", 1)
+    pending.add(client)
+    flood = [conn(f"10.0.0.{i % 3}", i) for i in range(100)]
+    evicted = [c for attacker in flood for c in pending.add(attacker)]
+    assert client not in evicted and len(pending) == 8
+    assert len(evicted) == len(flood) - 7
 
 
 def test_one_deadline_for_the_whole_handshake_and_done_forgets():

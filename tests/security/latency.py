@@ -68,7 +68,7 @@ class LatencyProbe:
         ms = sorted(1000 * s for s in self.latencies)
         return (f"{self.label}: {len(ms)} calls, {len(self.errors)} errors, median "
                 f"{statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, "
-                f"max {ms[-1]:.1f} ms")
+                f"max {ms[-1]:.1f} ms" + (f", errors {self.errors[:3]}" if self.errors else ""))
 
     def _report(self):
         line = self.summary()

@@ -156,3 +156,16 @@ def test_a_second_authenticated_replica_joins_and_serves(secured):
     h.wait_converged([replica, second], [acceptor])
     _served(second, 1)
     _served(replica, 2)
+
+
+def test_a_client_with_a_secret_against_a_node_without_one_is_told_why(counter_harness):
+    """The node never sends a challenge, so the client's handshake times out: that is retried
+    (a node busy with a flood of connections answers late too) and, at the call's deadline,
+    the caller learns why."""
+    from concoord.errors import ConnectionError
+    replica = counter_harness.start_replica()
+    with ClientProxy(replica.address, timeout=4, secret=SECRET) as proxy:
+        with pytest.raises(ConnectionError) as caught:
+            proxy._invoke("getvalue")
+    assert not isinstance(caught.value, AuthenticationError)
+    assert "no answer to the handshake" in str(caught.value), str(caught.value)
