@@ -7,7 +7,7 @@ a restarted acceptor rebuilt from its records keeps every promise it made.
 
 from concoord.protocol.effects import Effects
 from concoord.wire.messages import Accept, Accepted, Heartbeat, HeartbeatReply, Prepare, Promise
-from concoord.wire.types import ZERO_BALLOT, PValue
+from concoord.wire.types import ZERO_BALLOT, PValue, batch_bytes
 
 MAX_LEASE = 2.0   # seconds: the longest read lease an acceptor grants
 # Leaders raise rounds one election at a time, so a round this far above the promised one is
@@ -15,6 +15,7 @@ MAX_LEASE = 2.0   # seconds: the longest read lease an acceptor grants
 # leave no higher ballot for a real leader (rounds are 63-bit on the wire). A fresh acceptor
 # (round 0) still follows any leader of fewer than 2**32 elections.
 MAX_ROUND_STEP = 2**32
+MAX_PROMISE_BYTES = 8 << 20    # of accepted commands per Promise (frames hold 32 MiB)
 
 # Persisted records: ("promise", ballot) | ("accept", pvalue) | ("gc", slot).
 
@@ -76,11 +77,23 @@ class Acceptor:
                   and msg.ballot != self.lease_holder)
         if msg.ballot > self.promised and not leased:
             self._promise(msg.ballot, effects)
-        accepted = tuple(pv for slot, pv in sorted(self.accepted.items())
-                         if slot >= msg.from_slot)
+        accepted, more_from = self._report(max(msg.from_slot, msg.resume_at))
         effects.send(msg.src, Promise(self.node_id, self.promised, msg.from_slot, accepted,
-                                      self.gc_below))
+                                      self.gc_below, msg.resume_at, more_from))
         return effects
+
+    def _report(self, from_slot):
+        """The pvalues accepted from ``from_slot`` on, as many as fit well in a frame, and the
+        slot the rest starts at (0: nothing left). Unbounded, a few accepted large batches
+        not yet applied everywhere made every Promise too large to send: no leader again."""
+        report, size = [], 0
+        for slot in sorted(slot for slot in self.accepted if slot >= from_slot):
+            pvalue = self.accepted[slot]
+            size += batch_bytes(pvalue.batch)
+            if report and size > MAX_PROMISE_BYTES:
+                return tuple(report), slot
+            report.append(pvalue)      # the first always goes: a batch alone fits a frame
+        return tuple(report), 0
 
     def _on_accept(self, msg):
         effects = Effects()

@@ -8,12 +8,11 @@ many commands.
 
 from collections import deque
 
-from concoord.wire.types import Batch
+from concoord.wire.types import Batch, command_bytes
 
 BATCHING_DEPTH = 1
 MAX_BATCH_COMMANDS = 1024
 MAX_BATCH_BYTES = 1 << 20
-COMMAND_OVERHEAD = 64     # bytes of a command besides its arguments, about
 
 
 class Batcher:
@@ -40,7 +39,7 @@ class Batcher:
             return None
         commands, size = [], 0
         while self.pending and len(commands) < MAX_BATCH_COMMANDS:
-            command_size = len(self.pending[0].args) + COMMAND_OVERHEAD
+            command_size = command_bytes(self.pending[0])
             if commands and size + command_size > MAX_BATCH_BYTES:
                 break       # a large command goes alone: every batch fits in a frame
             commands.append(self.pending.popleft())

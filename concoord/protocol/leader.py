@@ -134,9 +134,13 @@ class Leader:
             return
         self.heartbeats.heard_from(msg.src, now)
         for acceptors, scout in list(self.scouts.items()):
-            if scout.from_slot == msg.from_slot and scout.on_promise(msg.src, msg.accepted):
+            if scout.from_slot != msg.from_slot:
+                continue
+            if scout.on_promise(msg.src, msg.accepted, msg.resume_at, msg.more_from):
                 del self.scouts[acceptors]
                 self._adopt(acceptors, scout)
+            elif msg.more_from and scout.resume_at.get(msg.src) == msg.more_from:
+                effects.send(msg.src, self._prepare(scout, msg.src))   # the rest of its report
         if self.state == CANDIDATE and not self.scouts:
             self.state = ACTIVE
             self.leader_id = self.node_id
@@ -144,6 +148,10 @@ class Leader:
             self.housekeeping.became_active(self.learner.sessions, now)
         if self.state == ACTIVE:
             self._propose_more(now, effects)
+
+    def _prepare(self, scout, acceptor):
+        return Prepare(self.node_id, self.ballot, scout.from_slot,
+                       scout.resume_at.get(acceptor, 0))
 
     def _adopt(self, acceptors, scout):
         self.adopted[acceptors] = scout.pvalues
@@ -307,8 +315,8 @@ class Leader:
         for scout in self.scouts.values():
             if now - scout.sent_at >= interval:
                 scout.sent_at = now
-                effects.broadcast(scout.silent(),
-                                  Prepare(self.node_id, self.ballot, scout.from_slot))
+                for acceptor in scout.silent():
+                    effects.send(acceptor, self._prepare(scout, acceptor))
         for commander in self.commanders.values():
             if now - commander.sent_at >= interval:
                 commander.sent_at = now

@@ -19,7 +19,7 @@ from typing import Dict, NamedTuple, Optional
 from concoord.errors import WireError
 from concoord.protocol.config import ROLES, with_node, without_node
 from concoord.wire.messages import OK, REJECTED, SESSION_EXPIRED, ClientReply
-from concoord.wire.types import Batch
+from concoord.wire.types import Batch, batch_bytes
 from concoord.wire.values import ExceptionValue, decode_call_arguments, encode_value
 
 # An acceptor that still has its promises restarts from its --data-dir and never joins: one
@@ -33,7 +33,6 @@ MAX_CATCHUP_COMMANDS = 16384    # batches hold up to 1024 commands: bound a repl
 # ... and its bytes: a batch holds up to 1 MiB of arguments, and a reply must stay well under
 # the 32 MiB frame limit (an oversized frame cannot be sent, so the peer would ask forever).
 MAX_CATCHUP_BYTES = 8 << 20
-COMMAND_OVERHEAD = 64           # encoded bytes of a command besides its arguments (about)
 # The host applies these; every other "@" method is the learner's. (@cancel gives up a parked
 # call: that is the object's state.)
 HOST_INTERNAL = ("@cancel",)
@@ -110,8 +109,7 @@ class Learner:
         while slot in self.decisions and len(out) < MAX_CATCHUP_BATCH:
             batch = self.decisions[slot]
             commands += len(batch.commands)
-            size += sum(len(c.args) + len(c.method) + len(c.client_id) + COMMAND_OVERHEAD
-                        for c in batch.commands)
+            size += batch_bytes(batch)
             if out and (commands > MAX_CATCHUP_COMMANDS or size > MAX_CATCHUP_BYTES):
                 break       # the first slot always goes: a batch alone fits in a frame
             out.append((slot, batch))

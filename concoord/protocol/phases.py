@@ -12,17 +12,26 @@ class Scout:
         self.ballot = ballot
         self.acceptors = acceptors
         self.from_slot = from_slot
-        self.promised = set()
+        self.promised = set()   # acceptors that promised and reported all they accepted
+        self.resume_at = {}     # acceptor -> slot its report goes on from (it came in parts)
         self.pvalues = {}       # slot -> PValue with the highest ballot reported for it
         self.sent_at = now
 
-    def on_promise(self, src, accepted):
-        """Count one promise; True once a quorum of distinct acceptors has promised."""
-        if src not in self.acceptors or src in self.promised:
+    def on_promise(self, src, accepted, resume_at=0, more_from=0):
+        """Count one promise, or one part of it (from ``resume_at`` up to ``more_from``); True
+        once a quorum of distinct acceptors has promised and reported everything. Only the
+        part asked for next counts (a duplicate of an earlier one is ignored), so when the
+        last part counts, every part before it was merged."""
+        if src not in self.acceptors or src in self.promised or \
+                resume_at != self.resume_at.get(src, 0):
             return False
-        self.promised.add(src)
         for pvalue in accepted:
             self.merge(pvalue)
+        if more_from:
+            self.resume_at[src] = more_from
+            return False
+        self.resume_at.pop(src, None)
+        self.promised.add(src)
         return len(self.promised) >= len(self.acceptors) // 2 + 1
 
     def merge(self, pvalue):

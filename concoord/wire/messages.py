@@ -78,24 +78,30 @@ class ClientReply:
 
 @message
 class Prepare:
-    """Phase 1a: promise not to accept below ``ballot``; report accepted pvalues >= from_slot."""
+    """Phase 1a: promise not to accept below ``ballot``; report accepted pvalues >= from_slot.
+    ``resume_at``: the rest of a report that did not fit in one Promise, from this slot on."""
     TYPE = 3
     src: Id
     ballot: Ballot
     from_slot: Count
+    resume_at: Count = 0
 
 
 @message
 class Promise:
     """Phase 1b: ``ballot`` is the acceptor's promised ballot (higher than asked = preempted).
     ``gc_below``: slots the acceptor forgot; a leader whose replica is behind it must catch up
-    from a peer's snapshot before it may lead."""
+    from a peer's snapshot before it may lead. A report too large for one frame comes in
+    parts: this one holds the pvalues from ``resume_at`` (as asked; 0: from ``from_slot``) up
+    to ``more_from``, not 0 when the report goes on from there (ask again with it)."""
     TYPE = 4
     src: Id
     ballot: Ballot
     from_slot: Count
     accepted: sequence_of(PValue)
     gc_below: Count = 1
+    resume_at: Count = 0
+    more_from: Count = 0
 
 
 @message

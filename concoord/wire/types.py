@@ -48,6 +48,16 @@ class Batch(NamedTuple):
 
 
 NOOP = Batch(0.0, ())
+COMMAND_OVERHEAD = 64   # encoded bytes of a command besides its arguments, method and id (about)
+
+
+def command_bytes(command):
+    """About how many bytes ``command`` takes on the wire: what bounds batches and replies."""
+    return len(command.args) + len(command.method) + len(command.client_id) + COMMAND_OVERHEAD
+
+
+def batch_bytes(batch):
+    return sum(command_bytes(command) for command in batch.commands)
 
 
 class PValue(NamedTuple):

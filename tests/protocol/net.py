@@ -5,9 +5,11 @@ or kills a node; time moves only when the test says so. This is what the regress
 multi-node bugs need: an exact schedule, written out, that fails on the broken code.
 """
 
+from concoord.errors import WireError
 from concoord.protocol.acceptor import Acceptor
 from concoord.host.hosted_replica import HostedReplica
 from concoord.protocol.timing import Timing
+from concoord.wire.codec import encode_frame
 from concoord.wire.messages import ClientRequest
 from concoord.wire.types import Command, Configuration
 from concoord.wire.values import decode_value, encode_call_arguments
@@ -20,7 +22,7 @@ STEP = 0.005
 
 class Net:
     def __init__(self, replicas=("r0", "r1", "r2"), acceptors=("a0", "a1", "a2"),
-                 timing=TIMING, state_machines=None, spare_acceptors=()):
+                 timing=TIMING, state_machines=None, spare_acceptors=(), frame_limit=False):
         self.config = Configuration(tuple(replicas), tuple(acceptors))
         self.timing = timing
         self.now = 0.0
@@ -40,6 +42,9 @@ class Net:
         self.queue = []
         self.replies = []             # every ClientReply any replica sent
         self.numbers = {}
+        # Lose every message too large for a frame, as the real transport does (its encoding
+        # fails and it is never sent); off by default: encoding every message is slow.
+        self.frame_limit = frame_limit
 
     # ---- faults ----------------------------------------------------------------------------
 
@@ -77,12 +82,21 @@ class Net:
         while self.queue:
             src, dest, msg = self.queue.pop(0)
             if (dest in self.dead or src in self.dead or (src, dest) in self.cut
-                    or self.drop(src, dest, msg)):
+                    or self.drop(src, dest, msg) or not self._fits_a_frame(msg)):
                 continue
             if self.hold(src, dest, msg):
                 self.held.append((src, dest, msg))
                 continue
             self._apply(dest, self.nodes[dest].handle(msg, self.clock(dest)))
+
+    def _fits_a_frame(self, msg):
+        if not self.frame_limit:
+            return True
+        try:
+            encode_frame(msg)
+        except WireError:
+            return False
+        return True
 
     def release(self):
         """Deliver the held messages (and stop holding any)."""

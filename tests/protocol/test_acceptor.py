@@ -72,6 +72,26 @@ def test_the_promise_reports_accepted_pvalues_from_the_requested_slot_on():
     assert promise.from_slot == 2
 
 
+def test_a_report_too_large_for_one_promise_comes_in_parts_that_each_fit_a_frame():
+    from concoord.wire.codec import encode_frame
+    acceptor = Acceptor("a1")
+    big = Batch(1.0, (Command("c", 1, "m", b"x" * (6 << 20)),))
+    for slot in range(3, 10):
+        acceptor.handle(accept(B1, slot, big), 0.0)
+    reported, resume_at, parts = [], 0, 0
+    while True:
+        promise = only_send(acceptor.handle(Prepare("r2", B3, 2, resume_at), 0.0))[1]
+        encode_frame(promise)                # raises WireError when over the frame limit
+        assert promise.from_slot == 2 and promise.ballot == B3
+        reported += [pvalue.slot for pvalue in promise.accepted]
+        parts += 1
+        if not promise.more_from:
+            break
+        assert promise.more_from == reported[-1] + 1
+        resume_at = promise.more_from
+    assert reported == list(range(3, 10)) and parts > 1
+
+
 def test_an_accept_at_the_promised_ballot_is_accepted_and_persisted():
     acceptor = Acceptor("a1")
     acceptor.handle(Prepare("r1", B2, 1), 0.0)

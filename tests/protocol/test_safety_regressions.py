@@ -336,3 +336,22 @@ def test_a_call_at_the_frame_limit_does_not_stall_the_instance():
     small = net.request("r0", "append", "c2")
     net.run(1.0)
     assert net.value_of(small) is not None, "one call at the frame limit stalled every call"
+
+
+def test_a_new_leader_recovers_accepted_values_that_fill_more_than_a_frame():
+    """Bug: a Promise carried every pvalue the acceptor held from the scout's slot on. Three
+    accepted 12 MiB commands not yet applied everywhere made every Promise larger than a frame:
+    the transport could not send it, and no replica could ever be elected again."""
+    big = 12 << 20
+    net = Net(frame_limit=True)
+    elect_r0(net)
+    net.drop = lambda src, dest, msg: isinstance(msg, (Decision, CatchupReply))
+    written = [net.request("r0", args=[bytes([n]) * big]) for n in range(3)]
+    net.run(0.2)
+    assert all(net.reply_to(key).status == OK for key in written)
+    assert all(len(net.nodes[a].accepted) >= 3 for a in ("a0", "a1", "a2"))
+    net.kill("r0")
+    net.heal()
+    net.run(2.0)
+    (leader,) = net.leaders()
+    assert net.entries(leader) == written

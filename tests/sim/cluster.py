@@ -386,8 +386,9 @@ class Cluster:
                 accepts[msg.slot] = max(accepts.get(msg.slot, ZERO_BALLOT), msg.ballot)
             elif isinstance(msg, Promise):
                 reported = {pvalue.slot: pvalue.ballot for pvalue in msg.accepted}
+                end = msg.more_from or float("inf")     # a part of a report: up to there
                 for slot, ballot in accepts.items():
-                    if slot >= max(msg.from_slot, msg.gc_below) and \
+                    if max(msg.from_slot, msg.resume_at, msg.gc_below) <= slot < end and \
                             reported.get(slot, ZERO_BALLOT) < ballot:
                         raise Violation(f"{acceptor} acknowledged accepting slot {slot} with "
                                         f"{ballot}, then promised without it: it forgot it")
