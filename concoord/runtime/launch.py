@@ -15,6 +15,7 @@ from concoord.client.proxy import ClientProxy
 from concoord.client.status import replica_status
 from concoord.errors import ConcoordError, ConnectionError
 from concoord.protocol.acceptor_node import AcceptorNode
+from concoord.protocol.learner import AMNESIAC_ACCEPTOR
 from concoord.host.hosted_replica import HostedReplica
 from concoord.host.object_host import ObjectHost
 from concoord.protocol.timing import Timing
@@ -208,6 +209,8 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
         storage.live_records = node.live_records
         _remember_identity(data_dir, node_id)
     runner = _runner(node_id, node, listener, limits, storage=storage)
+    if not records:
+        _refuse_if_member(node_id, bootstrap)
     runner.start()
     print(f"concoord acceptor {node_id}", flush=True)
     if records:
@@ -217,6 +220,16 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
         _join(node_id, "acceptor", bootstrap)
         log.info("joined the instance as an acceptor")
     return runner
+
+
+def _refuse_if_member(node_id, bootstrap):
+    """An acceptor with no records on a member's address has lost that member's promises:
+    stop before serving anything. (The instance refuses its join too, but until that answer
+    it would answer Prepares as that member with none of them, and a leader campaigning then
+    could count it in a quorum.)"""
+    _, view = _bootstrap_status(bootstrap)
+    if node_id in view.acceptors:
+        raise ConcoordError(AMNESIAC_ACCEPTOR.format(node_id))
 
 
 def _remember_identity(data_dir, node_id):
