@@ -194,7 +194,7 @@ class SimWatcher:
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
                  faults=True, clock_skew=None, sends_before_fsync=False, big_values=None,
-                 fault_kinds=FAULT_KINDS, straggler_rate=None):
+                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False):
         self.rng = random.Random(seed)
         self.seed = seed
         self.now = 0.0
@@ -214,6 +214,8 @@ class Cluster:
         # records are on disk (they reach it at one of the node's next ticks, as a periodic
         # fsync would); a power loss in between loses them.
         self.sends_before_fsync = sends_before_fsync
+        # The broken launcher: a wiped acceptor serves while its join is pending.
+        self.serves_before_admitted = serves_before_admitted
         self.unsynced = {a: [] for a in self.acceptor_ids}
         # Every node reads its own clock, running at its own rate: within the documented
         # bound (Timing.clock_drift) unless a test asks for more, to show leases break then.
@@ -804,6 +806,8 @@ class Cluster:
         self.unsynced[victim] = []
         joiner = SimClient(f"join-{victim}", self.replica_ids, self.rng)
         self.amnesiacs[victim] = joiner
+        if self.serves_before_admitted:
+            self._schedule(self.rng.uniform(0.005, 0.05), False, lambda: self._restart(victim))
         self.clients.append(joiner)
         self._schedule(self.rng.uniform(0.01, 0.1), False, lambda: self._post(
             joiner.client_id, *joiner.next_request(self.now, "@join", ("acceptor", victim))))
@@ -821,6 +825,7 @@ class Cluster:
         elif reply.status == REJECTED:
             del self.amnesiacs[victim]
             self.retired.add(victim)
+            self._crash_node(victim)     # (it stops, if the broken launcher started it)
 
     def _power_loss(self):
         """A durable node loses power: what it wrote but did not fsync is gone (a correct
@@ -977,7 +982,7 @@ class Cluster:
 def run(seed, steps=2000, n_acceptors=3, n_replicas=3, leader_class=None, clock_skew=None,
         **options):
     """Run one seeded schedule; raise Violation (with a repro line) on any broken property.
-    ``options``: sends_before_fsync, big_values (see Cluster)."""
+    ``options``: sends_before_fsync, big_values, serves_before_admitted (see Cluster)."""
     cluster = Cluster(seed, n_acceptors, n_replicas, leader_class=leader_class,
                       clock_skew=clock_skew, **options)
     repro = (f"python -m tests.sim.run --seed {seed} --steps {steps} "

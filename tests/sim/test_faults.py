@@ -9,7 +9,7 @@ a test suite is only as good as the faults it can inject).
   of every lease read against the acceptors' own leases; NOT YET CAUGHT: no seed of several
   hundred shows broken.LatestConfigLeaseLeader (see its docstring).
 - amnesia: an acceptor's disk is wiped and it asks to join again under its old id. Catches an
-  instance that lets it in.
+  instance that lets it in, and a wiped acceptor that serves before the answer.
 - power_loss: a durable acceptor loses what it wrote but did not fsync. Catches a driver that
   sends before persisting (the contract in concoord/protocol/effects.py).
 - big_values: 1 MiB batches, catch-up replies of many of them and calls at the frame limit,
@@ -51,6 +51,14 @@ def test_an_acceptor_let_back_in_after_its_disk_was_wiped_is_caught(monkeypatch)
     under a member's id and is let in; it answers without the promises it made."""
     admit_amnesiac_acceptors(monkeypatch)
     caught = first_violation(10)
+    assert caught and "it forgot" in caught, caught
+
+
+def test_a_wiped_acceptor_that_serves_while_its_join_is_pending_is_caught():
+    """Injected bug (the launcher before the fix): an acceptor restarted without its data on
+    a member's address serves at once, and is refused only when its join is answered; until
+    then it answers as that member with none of its promises."""
+    caught = first_violation(10, serves_before_admitted=True)
     assert caught and "it forgot" in caught, caught
 
 
