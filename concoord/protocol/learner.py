@@ -169,8 +169,9 @@ class Learner:
     def _reconfigure(self, slot, command, args):
         """Membership changes: decided in slot s, they govern from slot s + WINDOW."""
         current = self.configs.latest
-        if command.method == "@join" and _is_join(args) and args[0] == "acceptor" \
-                and args[1] in current.acceptors:
+        if command.method == "@join" and _is_join(args) and args[0] == "acceptor" and any(
+                args[1] in config.acceptors for config in self.configs.governing_from(slot)):
+            # (Removed, it still answers for the slots its configurations govern.)
             return rejection(AMNESIAC_ACCEPTOR.format(args[1]))
         if command.method == "@join" and _is_join(args):
             new = with_node(current, args[0], args[1])

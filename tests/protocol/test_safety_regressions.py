@@ -219,6 +219,26 @@ def test_a_snapshot_install_applies_the_decisions_already_held_after_it():
     assert r2.state_machine.entries == r0.state_machine.entries
 
 
+def test_an_acceptor_removed_but_still_governing_slots_cannot_rejoin():
+    """An acceptor removed in slot s still governs slots up to s + WINDOW: wiped and let
+    back in by a join decided in one of those slots (two administrators, the leader's
+    pipeline), it would answer for them with none of its promises."""
+    from concoord.wire.messages import Accepted
+    net = Net(spare_acceptors=("a3",))
+    r0 = net.nodes["r0"]
+    r0.leader.batcher.depth = 10
+    elect_r0(net)
+    assert net.value_of(net.request("r0", "@join", "admin", ["acceptor", "a3"]))[0] == OK
+    net.run(0.1)
+    net.hold = lambda src, dest, msg: isinstance(msg, Accepted)
+    removed = net.request("r0", "@remove", "admin", ["a1"])
+    rejoined = net.request("r0", "@join", "a1-again", ["acceptor", "a1"])
+    net.release()
+    assert net.value_of(removed)[0] == OK
+    status, value = net.value_of(rejoined)
+    assert status == REJECTED and "already a member" in value.args[0]
+
+
 def test_an_acceptor_that_lost_its_promises_cannot_rejoin_as_the_same_member():
     """Likely bug, confirmed: an acceptor restarted without its data (no --data-dir, or a
     wiped one) on the same address joined again as the same member (the join returned the
