@@ -154,6 +154,7 @@ def build_parser():
                          "`concoord nameserver` (see --dns-port)")
     replica.add_argument("--dns-port", type=_port, default=53,
                          help="UDP/TCP port for DNS with -n (default 53, which needs root)")
+    dns_commands.add_rate_limit_flag(replica)
     replica.add_argument("--data-dir", help="directory where the replica records its identity "
                          "and the instance's initial configuration, so that restarted with it "
                          "(even after the whole instance stopped) it resumes as the same member "
@@ -249,7 +250,8 @@ def run_replica(args):
     dns = None
     if args.domain:
         from concoord.dns.replica_dns import serve_dns_alongside
-        dns = serve_dns_alongside(runner.node_id, args.domain, args.addr, args.dns_port)
+        dns = serve_dns_alongside(runner.node_id, args.domain, args.addr, args.dns_port,
+                                  rate_limit=args.rate_limit)
     try:
         failure = serve_until_signalled(runner)
     finally:

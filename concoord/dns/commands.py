@@ -20,6 +20,15 @@ DESCRIPTION = (
     "instead (needs boto3; credentials from the standard AWS environment or config).")
 
 
+def add_rate_limit_flag(parser):
+    """--rate-limit, for `concoord nameserver` and for `concoord replica -n`."""
+    parser.add_argument("--rate-limit", type=_rate, default=RATE, metavar="N",
+                        help=f"UDP answers per second to one source network (IPv4 /24, IPv6 "
+                        f"/56), bursts of 2N; past it queries are dropped and every {SLIP}nd "
+                        f"gets a truncated answer (retry over TCP), so the nameserver cannot "
+                        f"amplify a flood; 0 turns it off (default {RATE:g})")
+
+
 def _rate(text):
     try:
         value = float(text)
@@ -51,11 +60,7 @@ def add_commands(commands):
                         help="UDP and TCP port to answer on (default 53, which needs root)")
     parser.add_argument("--ttl", type=_ttl, default=DEFAULT_TTL, metavar="SECONDS",
                         help=f"TTL of every record, in seconds (default {DEFAULT_TTL})")
-    parser.add_argument("--rate-limit", type=_rate, default=RATE, metavar="N",
-                        help=f"UDP answers per second to one source network (IPv4 /24, IPv6 "
-                        f"/56), bursts of 2N; past it queries are dropped and every {SLIP}nd "
-                        f"gets a truncated answer (retry over TCP), so the nameserver cannot "
-                        f"amplify a flood; 0 turns it off (default {RATE:g})")
+    add_rate_limit_flag(parser)
     parser.add_argument("--route53", action="store_true",
                         help="publish to an Amazon Route53 hosted zone instead of answering DNS")
     parser.add_argument("--zone-id", metavar="ID",

@@ -11,6 +11,7 @@ import time
 import dns.flags
 import dns.message
 import dns.rcode
+import pytest
 
 from concoord.dns.ratelimit import (ANSWER, DROP, SLIP_ANSWER, ResponseRateLimiter, network_of,
                                     truncated)
@@ -151,3 +152,32 @@ def test_a_flood_from_one_address_is_limited_while_others_are_answered(cluster):
     assert slipped <= (sent - answered) / 2 + 1
     assert counts["bytes"] < sent * 80 / 2 + 200 * answered     # no amplification
     assert nameserver.alive
+
+
+@pytest.mark.parametrize("rate, most_answered", [("0", 200), ("5", 20)])
+def test_a_replica_serving_dns_takes_the_same_rate_limit(cluster, rate, most_answered):
+    """`concoord replica -n` answers DNS as a nameserver does, so it takes --rate-limit too:
+    0 answers a burst of 200 queries from one address in full, 5 at most its burst of 10
+    (and the tokens refilled meanwhile)."""
+    port = dns_port()
+    replica = cluster._node("replica", "127.0.0.1", None,
+                            ["-f", "counter.py", "-c", "Counter", "-n", DOMAIN,
+                             "--dns-port", str(port), "--rate-limit", rate])
+    wait_until(lambda: dig(port, DOMAIN, "A", "-b", OTHER).data() == ["127.0.0.1"], 10,
+               "the replica to answer DNS")
+    query = dns.message.make_query(f"{DOMAIN}.", "A").to_wire()
+    counts = {"answered": 0, "slipped": 0, "bytes": 0}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((FLOODER, 0))
+        for _ in range(200):
+            sock.sendto(query, ("127.0.0.1", port))
+        sock.setblocking(False)
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and counts["answered"] + counts["slipped"] < 200:
+            _drain(sock, counts)
+            time.sleep(0.01)
+    if rate == "0":
+        assert counts["answered"] == 200 and counts["slipped"] == 0, counts
+    else:
+        assert 0 < counts["answered"] <= most_answered and counts["slipped"] > 0, counts
+    assert replica.alive
