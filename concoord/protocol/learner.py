@@ -39,6 +39,12 @@ HOST_INTERNAL = ("@cancel",)
 # Replies of the learner's own commands kept for retries (exactly-once): membership and session
 # commands are rare, so the newest few hundred cover every retry in practice.
 OWN_REPLIES_KEPT = 512
+# A client whose session expired is refused (its calls may or may not have run) for a day of
+# the replicated clock, and at most this many are remembered, oldest forgotten first: unbounded,
+# the set grew with every client that ever had a session (each closed proxy's expires). A
+# client back after that is a new one to the instance.
+EXPIRED_KEPT_FOR = 24 * 3600.0
+EXPIRED_KEPT_MAX = 100_000
 
 
 class Committed(NamedTuple):
@@ -60,7 +66,8 @@ class Learner:
         self.highest_decided = 0
         self.on_reconfigure = None  # callback(slot, new, old config) for the colocated leader
         self.sessions = {}         # client id -> lease (s): open sessions, replicated
-        self.expired = set()       # clients whose session expired: their commands are refused
+        self.expired = OrderedDict()   # client id -> when its session expired (batch time),
+                                       # oldest first: their commands are refused
         self.own_replies = OrderedDict()   # (client id, number) -> reply, oldest first
         self.batch_time = 0.0      # the leader's clock stamped on the last slot handed over
         self.commands_applied = 0  # handed over since this replica started (for status)
@@ -196,22 +203,31 @@ class Learner:
         if len(args) != 1 or not isinstance(args[0], str):
             return None
         if self.sessions.pop(args[0], None) is not None:
-            self.expired.add(args[0])
+            self.expired[args[0]] = self.batch_time
+            self._forget_expired()
         return OK, encode_value(None)
+
+    def _forget_expired(self):
+        while self.expired and (
+                len(self.expired) > EXPIRED_KEPT_MAX
+                or self.batch_time - next(iter(self.expired.values())) > EXPIRED_KEPT_FOR):
+            self.expired.popitem(last=False)
 
     # ---- snapshots --------------------------------------------------------------------------
 
     def to_plain(self):
         """The learner's part of a snapshot (see concoord.host.snapshot)."""
         return {"slot_out": self.slot_out, "sessions": self.sessions,
-                "expired": sorted(self.expired),
+                "expired": [[client, when] for client, when in self.expired.items()],
                 "own_replies": [[c, n, s, v] for (c, n), (s, v) in self.own_replies.items()]}
 
     def install(self, slot_out, sessions, expired, own_replies, history):
         """Jump to a snapshot's state (taken by a peer after slot_out - 1)."""
         assert slot_out > self.slot_out, "a snapshot never takes a replica backwards"
         self.sessions = dict(sessions)
-        self.expired = set(expired)
+        # (Snapshots written before expiries were timed list bare ids: long expired.)
+        self.expired = OrderedDict((entry, 0.0) if isinstance(entry, str) else tuple(entry)
+                                   for entry in expired)
         self.own_replies = OrderedDict(((c, n), (s, v)) for c, n, s, v in own_replies)
         self.configs.replace_with(history)
         self.slot_out = slot_out
