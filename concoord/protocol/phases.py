@@ -23,6 +23,8 @@ class Scout:
         self.promised.add(src)
         for pvalue in accepted:
             self.merge(pvalue)
+        assert all(self.pvalues[p.slot].ballot >= p.ballot for p in accepted), \
+            "pmax: a slot keeps the highest-ballot pvalue reported for it"
         return len(self.promised) >= len(self.acceptors) // 2 + 1
 
     def merge(self, pvalue):
