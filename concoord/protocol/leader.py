@@ -13,25 +13,22 @@ concept a module:
 
 from concoord.protocol.effects import Effects
 from concoord.protocol.election import CANDIDATE, FOLLOWER, Election
+from concoord.protocol.forwarding import forwarded
 from concoord.protocol.heartbeats import Heartbeats
 from concoord.protocol.housekeeping import Housekeeping
 from concoord.protocol.proposing import Proposer
 from concoord.protocol.scouting import Scouting
 
 
-def _election_field(name):
-    """Read-only: the election's state changes only through Election's methods."""
-    return property(lambda self: getattr(self.election, name))
-
-
 class Leader:
-    state = _election_field("state")
-    ballot = _election_field("ballot")
-    leader_ballot = _election_field("leader_ballot")
-    highest_ballot = _election_field("highest_ballot")
-    leader_id = _election_field("leader_id")
-    leader_slot_out = _election_field("leader_slot_out")
-    is_active = _election_field("is_active")
+    # Read-only: the election's state changes only through Election's methods.
+    state = forwarded("election", "state")
+    ballot = forwarded("election", "ballot")
+    leader_ballot = forwarded("election", "leader_ballot")
+    highest_ballot = forwarded("election", "highest_ballot")
+    leader_id = forwarded("election", "leader_id")
+    leader_slot_out = forwarded("election", "leader_slot_out")
+    is_active = forwarded("election", "is_active")
 
     def __init__(self, node_id, learner, timing, now, incarnation=0):
         self.node_id = node_id
