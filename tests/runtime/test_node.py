@@ -17,6 +17,8 @@ from concoord.wire.messages import (
     OK, CatchupReply, CatchupRequest, ClientReply, ClientRequest, StatusReply, StatusRequest)
 from concoord.wire.types import Command
 
+from tests.runtime.test_transport import Inbox
+
 WAIT = 30.0      # generous: a wait that runs out is a hang, never a slow machine's timing
 KEY = "k" * 32
 
@@ -69,29 +71,12 @@ class Storage:
         self.closed = True
 
 
-class Received:
-    """What a real peer Transport delivered."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.messages = []
-
-    def on_message(self, conn, msg):
-        with self.cond:
-            self.messages.append(msg)
-            self.cond.notify_all()
-
-    def wait_for(self, count):
-        with self.cond:
-            assert self.cond.wait_for(lambda: len(self.messages) >= count, WAIT), "timed out"
-
-
 @pytest.fixture
 def cluster():
     """make(node, storage): a started NodeRunner whose sends are recorded in ``events``, and a
     real peer listening at node.peer."""
     events, made = [], []
-    received = Received()
+    received = Inbox()
     peer = Transport(bind_listener("127.0.0.1", 0), received.on_message)
     peer.start()
 
@@ -167,7 +152,7 @@ def test_promises_are_durable_before_anything_leaves(cluster):
     runner = cluster(StandInNode(), Storage(cluster.events))
     client = Client(runner)
     client.send(CatchupRequest("someone", 5))
-    cluster.received.wait_for(1)
+    cluster.received.wait_for(lambda got: got.messages)
     assert cluster.events == [("persist", [("promise", 5)]), ("send", "CatchupReply")]
     client.close()
 

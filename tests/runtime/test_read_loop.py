@@ -15,6 +15,8 @@ from concoord.runtime.transport import Transport
 from concoord.wire.codec import FrameReader, encode_frame
 from concoord.wire.messages import CatchupRequest
 
+from tests.runtime.test_transport import Inbox
+
 WAIT = 30.0     # generous: a wait that runs out is a hang, never a slow machine's timing
 
 
@@ -158,26 +160,6 @@ def test_a_connection_added_after_stop_is_stopped_too():
 
 # ---- through a node's real InboundConnection (transport.py) on loopback ----------------------
 
-class Inbox:
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.messages, self.disconnects = [], []
-
-    def on_message(self, conn, msg):
-        with self.cond:
-            self.messages.append(msg)
-            self.cond.notify_all()
-
-    def on_disconnect(self, conn):
-        with self.cond:
-            self.disconnects.append(conn)
-            self.cond.notify_all()
-
-    def wait_for(self, predicate):
-        with self.cond:
-            assert self.cond.wait_for(predicate, WAIT), "timed out"
-
-
 @pytest.fixture
 def node():
     inbox = Inbox()
@@ -196,10 +178,10 @@ def test_a_client_closing_mid_frame_is_disconnected_after_its_whole_frames(node)
     transport, inbox = node
     with connect(transport) as client:
         client.sendall(encode_frame(message(1)))
-        inbox.wait_for(lambda: inbox.messages == [message(1)])
+        inbox.wait_for(lambda got: [m for _, m in got.messages] == [message(1)])
         client.sendall(encode_frame(message(2))[:5])
-    inbox.wait_for(lambda: len(inbox.disconnects) == 1)
-    assert inbox.messages == [message(1)]
+    inbox.wait_for(lambda got: len(got.disconnects) == 1)
+    assert [m for _, m in inbox.messages] == [message(1)]
 
 
 def test_a_frame_sent_a_byte_at_a_time_arrives_whole(node):
@@ -208,5 +190,5 @@ def test_a_frame_sent_a_byte_at_a_time_arrives_whole(node):
     with connect(transport) as client:
         for index in range(len(frame)):
             client.sendall(frame[index:index + 1])
-        inbox.wait_for(lambda: inbox.messages)
-        assert inbox.messages == [message(9)]
+        inbox.wait_for(lambda got: got.messages)
+        assert [m for _, m in inbox.messages] == [message(9)]
