@@ -52,7 +52,7 @@ class Applier:
                 self._release(ran[index], batch.time)
             self._deliver_wakeups(effects)
             if leading and self.watches:
-                self._after_command(command, ran.get(index), (slot, index), batch.time, effects)
+                self._after_command(ran.get(index), (slot, index), batch.time, effects)
         self.last_slot, self.last_slot_size = slot, len(batch.commands)
 
     def _apply_command(self, slot, batch, command, effects):
@@ -125,7 +125,8 @@ class Applier:
         return slot == self.last_slot and (self.last_slot_size is None
                                            or index < self.last_slot_size - 1)
 
-    def _after_command(self, command, expired_client, tag, stamp, effects):
+    def _after_command(self, expired_client, tag, stamp, effects):
+        """At the leader, after each command: evaluate the watches (tagged (slot, index))."""
         if expired_client is not None:     # a dead client's watches end with its session
             self.watches.forget_client(expired_client, effects, SESSION_EXPIRED)
         self.watches.evaluate(self.state_machine, tag, stamp, effects)

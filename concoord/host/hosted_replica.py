@@ -17,15 +17,10 @@ from concoord.errors import WireError
 from concoord.host.applier import Applier
 from concoord.host.snapshot import decode_snapshot, encode_snapshot
 from concoord.protocol.effects import Effects
+from concoord.protocol.forwarding import forwarded
 from concoord.protocol.replica_node import ReplicaNode
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import CatchupReply, CatchupRequest
-
-
-def _node_field(name):
-    """A field of the protocol node, read and set through the HostedReplica."""
-    return property(lambda self: getattr(self.node, name),
-                    lambda self, value: setattr(self.node, name, value))
 
 
 class HostedReplica:
@@ -39,15 +34,15 @@ class HostedReplica:
         self._served_snapshot = (None, None)   # (slot_out, snapshot) last sent to a peer
         self._leading = False      # was the leader after the last input (watches follow it)
 
-    leader = _node_field("leader")
-    learner = _node_field("learner")
-    configs = _node_field("configs")
-    timing = _node_field("timing")
-    known_peers = _node_field("known_peers")
-    durable = _node_field("durable")
-    durable_slot = _node_field("durable_slot")
-    retained_decisions = _node_field("retained_decisions")
-    retained_commands = _node_field("retained_commands")
+    leader = forwarded("node", "leader", settable=True)
+    learner = forwarded("node", "learner", settable=True)
+    configs = forwarded("node", "configs", settable=True)
+    timing = forwarded("node", "timing", settable=True)
+    known_peers = forwarded("node", "known_peers", settable=True)
+    durable = forwarded("node", "durable", settable=True)
+    durable_slot = forwarded("node", "durable_slot", settable=True)
+    retained_decisions = forwarded("node", "retained_decisions", settable=True)
+    retained_commands = forwarded("node", "retained_commands", settable=True)
 
     def applied_durably(self):
         return self.node.applied_durably()
@@ -113,13 +108,17 @@ class HostedReplica:
         return effects
 
     def _install_from_peer(self, msg, now):
+        """A catch-up reply with a snapshot: install the snapshot if it is ahead of this replica
+        (else it is not even decoded), then commit the decisions held past it as any catch-up
+        reply's (the node ignores the snapshot). A malformed snapshot is dropped with its
+        decisions: past the gap it was to fill, they could not be applied anyway."""
         effects = Effects()
         if msg.snapshot_slot > self.learner.slot_out:
             try:
-                effects.extend(self.install_snapshot(msg.snapshot, now))
+                effects = self.install_snapshot(msg.snapshot, now)
             except WireError:
                 return effects
-        return effects.extend(self.handle(CatchupReply(msg.src, msg.decisions), now))
+        return effects.extend(self._apply(self.node.handle(msg, now)))
 
     # ---- the runtime's questions ----------------------------------------------------------------
 

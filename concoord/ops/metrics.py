@@ -145,12 +145,12 @@ class RuntimeObserver:
         """After each batch: slots that entered phase 2 were proposed, slots that left it and
         were decided were committed (measured to within the handling of one batch)."""
         leader = getattr(node, "leader", None)
-        if leader is None or not (leader.commanders or self._proposed):
+        if leader is None or not (leader.proposer.commanders or self._proposed):
             return
-        in_phase2 = leader.commanders
+        in_phase2 = leader.proposer.commanders
         for slot in in_phase2.keys() - self._proposed.keys():
             self._proposed[slot] = now
-            batch = leader.proposals.get(slot)
+            batch = leader.proposer.proposals.get(slot)
             for command in batch.commands if batch is not None else ():
                 arrived = self._arrived.get((command.client_id, command.number))
                 if arrived is not None:

@@ -28,6 +28,12 @@ class Housekeeping:
         self.active_since = now
         self.sessions.restart(open_sessions, now)
 
+    def applied(self, commands, open_sessions, now):
+        """Sessions opened in a slot just handed over: their lease runs from now."""
+        for command in commands:
+            if command.method == "@session" and command.client_id in open_sessions:
+                self.sessions.open(command.client_id, open_sessions[command.client_id], now)
+
     def proposals(self, now, me, learner):
         """The commands due now: (method, args) of @expire and @remove."""
         due = [("@expire", [client]) for client in self.sessions.expired(now)

@@ -154,20 +154,22 @@ class Learner:
         if stored is not None:
             reply(self.node_id, command, stored, effects)
             return None
+        try:
+            args, _ = decode_call_arguments(command.args)
+        except WireError:
+            args = None
         expired_before = len(self.expired)
-        result = self._internal(slot, command)
+        result = self._internal(slot, command, args)
         self.own_replies[key] = result
         while len(self.own_replies) > OWN_REPLIES_KEPT:
             self.own_replies.popitem(last=False)
         reply(self.node_id, command, result, effects)
         if len(self.expired) > expired_before:
-            return decode_call_arguments(command.args)[0][0]
+            return args[0]      # an @expire that ended this client's session
         return None
 
-    def _internal(self, slot, command):
-        try:
-            args, _ = decode_call_arguments(command.args)
-        except WireError:
+    def _internal(self, slot, command, args):
+        if args is None:
             return rejection("malformed internal command")
         handler = _INTERNAL.get(command.method)
         result = handler(self, slot, command, args) if handler else None

@@ -27,6 +27,8 @@ class Scout:
             return False
         for pvalue in accepted:
             self.merge(pvalue)
+        assert all(self.pvalues[p.slot].ballot >= p.ballot for p in accepted), \
+            "pmax: a slot keeps the highest-ballot pvalue reported for it"
         if more_from:
             self.resume_at[src] = more_from
             return False

@@ -143,7 +143,7 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
 def _expect_membership(runner):
     """The instance accepted our join: until this replica has applied it, it may still have to
     recover the log itself if every other replica dies (see Leader._rank)."""
-    runner.call(lambda node: setattr(node.leader, "expected_member", True))
+    runner.call(lambda node: setattr(node.leader.election, "expected_member", True))
 
 
 def _rejoin_when_removed(runner, interval=2.0):

@@ -29,15 +29,25 @@ class ReadLoop:
         self._added = collections.deque()
         self._on_round_done = on_round_done
         self._stopped = False
+        self._finished = False     # every connection was stopped: add() stops its own
+        self._finish_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self):
         self._thread.start()
 
     def add(self, conn):
-        """Read ``conn`` from now on (any thread)."""
-        self._added.append(conn)
-        self._wake()
+        """Read ``conn`` from now on (any thread). Once the loop has finished it is stopped at
+        once: a connection whose handshake ends while the node closes must still release its
+        descriptor."""
+        with self._finish_lock:
+            finished = self._finished
+            if not finished:
+                self._added.append(conn)
+        if finished:
+            conn.stop_reading()
+        else:
+            self._wake()
 
     def stop(self, timeout):
         """Stop reading; every connection still in the loop gets stop_reading()."""
@@ -89,6 +99,8 @@ class ReadLoop:
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
                 self._drop(key.data)
+        with self._finish_lock:
+            self._finished = True
         while self._added:
             self._added.popleft().stop_reading()
         self._selector.close()

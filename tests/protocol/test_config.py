@@ -7,7 +7,7 @@ from concoord.protocol.acceptor import Acceptor
 from concoord.protocol.config import (
     WINDOW, ConfigHistory, with_node, without_node)
 from concoord.protocol.effects import Effects
-from concoord.protocol.leader import ACTIVE, CANDIDATE, FOLLOWER
+from concoord.protocol.election import ACTIVE, CANDIDATE, FOLLOWER
 from concoord.host.hosted_replica import HostedReplica
 from concoord.wire.messages import (
     OK, REDIRECT, REJECTED, Accept, Applied, ClientRequest, Decision, Prepare)

@@ -12,7 +12,7 @@ from concoord.host import client_table
 from concoord.protocol.acceptor import Acceptor
 from concoord.protocol.config import WINDOW
 from concoord.protocol.effects import Effects
-from concoord.protocol.leader import ACTIVE, CANDIDATE, FOLLOWER
+from concoord.protocol.election import ACTIVE, CANDIDATE, FOLLOWER
 from concoord.host.hosted_replica import HostedReplica
 from concoord.protocol.timing import Timing
 from concoord.wire.messages import (
@@ -421,7 +421,7 @@ def test_a_request_whose_client_id_is_not_its_sender_is_rejected():
     effects = cluster.request(1, client="victim", src="c1")
     (reply,) = effects.replies
     assert reply.status == REJECTED and reply.client_id == "victim"
-    assert not effects.sends and cluster.node.leader.next_slot == 1
+    assert not effects.sends and cluster.node.leader.proposer.next_slot == 1
 
 
 class Guarded(AppendLog):

@@ -4,7 +4,7 @@ HostedReplicas and Acceptors (tests/protocol/net.py) that failed on the code bef
 import pytest
 
 from concoord.protocol.effects import Effects
-from concoord.protocol.leader import ACTIVE, FOLLOWER
+from concoord.protocol.election import ACTIVE, FOLLOWER
 from concoord.wire.messages import OK, REJECTED, Accept, CatchupReply, Decision
 
 from tests.protocol.net import Net
@@ -84,10 +84,10 @@ def test_a_lease_comes_from_every_configuration_that_governs_the_leaders_next_sl
     r0.configs.schedule(r0.learner.slot_out - 1, newer)     # governs from slot_out + 9
     assert r0.configs.config_for(r0.learner.slot_out).acceptors == ("a0", "a1", "a2")
     effects = Effects()        # phase 1 with the newer set, as padding into its slots does
-    r0.leader._ensure_scout(newer.acceptors, r0.learner.slot_out + 9, net.now, effects)
+    r0.leader.scouting.ensure(newer.acceptors, r0.learner.slot_out + 9, net.now, effects)
     net._apply("r0", effects)
     net.flush()
-    assert not r0.leader.scouts
+    assert r0.leader.scouting.done
     net.run(0.3)
     assert r0.leader.lease_valid(net.now), "a quorum of both sets leases r0"
     net.cut_both("r0", "a0")
@@ -297,7 +297,7 @@ def test_a_refused_candidate_that_is_behind_the_acceptors_catches_up_instead():
     campaigned with a higher ballot; the acceptors, leased to the live leader, refused it
     (their Promise carried the leader's lower ballot and a gc_below past its slot_out), it
     ignored those answers, heard no heartbeats (not a member) and campaigned forever."""
-    from concoord.protocol.leader import CANDIDATE
+    from concoord.protocol.election import CANDIDATE
     from concoord.wire.messages import CatchupRequest, Promise
     from concoord.wire.types import Ballot
 

@@ -2,7 +2,8 @@
 
 from concoord.protocol import learner as learner_module
 from concoord.protocol.phases import Scout
-from concoord.protocol.leader import ACTIVE, FOLLOWER, Leader
+from concoord.protocol.election import FOLLOWER
+from concoord.protocol.leader import Leader
 from concoord.protocol.progress import GC_STALE_FACTOR
 from concoord.wire.messages import OK
 from concoord.wire.values import encode_value
@@ -15,11 +16,11 @@ class FirstPValueScout(Scout):
 
 
 class FirstPValueLeader(Leader):
-    def _ensure_scout(self, acceptors, from_slot, now, effects):
-        super()._ensure_scout(acceptors, from_slot, now, effects)
-        scout = self.scouts.get(acceptors)
-        if scout is not None and type(scout) is Scout:
-            scout.__class__ = FirstPValueScout
+    def on_promise(self, msg, now, effects):
+        for scout in self.scouting.scouts.values():
+            if type(scout) is Scout:
+                scout.__class__ = FirstPValueScout
+        super().on_promise(msg, now, effects)
 
 
 class ForgetfulGcLeader(Leader):
@@ -41,14 +42,15 @@ class AnyBallotFollowerLeader(Leader):
     reports Applied."""
 
     def preempted(self, ballot, now, effects):
-        if ballot <= self.leader_ballot and self.state == FOLLOWER:
+        election = self.election
+        if ballot <= election.leader_ballot and election.state == FOLLOWER:
             return
-        self.highest_ballot = max(self.highest_ballot, ballot)
-        self.leader_ballot = max(self.leader_ballot, ballot)
-        if ballot > self.ballot and self.state != FOLLOWER:
+        election.highest_ballot = max(election.highest_ballot, ballot)
+        election.leader_ballot = max(election.leader_ballot, ballot)
+        if ballot > election.ballot and election.state != FOLLOWER:
             self._step_down(now)
-        self.leader_id = self.leader_ballot.leader
-        self.last_heard = now
+        election.leader_id = election.leader_ballot.leader
+        election.last_heard = now
 
 
 class LatestConfigLeaseLeader(Leader):
@@ -65,7 +67,7 @@ class LatestConfigLeaseLeader(Leader):
     election and write; the exact schedule is in tests/protocol/test_safety_regressions.py."""
 
     def lease_valid(self, now):
-        return self.state == ACTIVE and self.heartbeats.lease.valid(now, [self.configs.latest])
+        return self.is_active and self.heartbeats.lease.valid(now, [self.configs.latest])
 
     def _heartbeat(self, now, effects):
         latest = self.configs.latest

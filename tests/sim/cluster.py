@@ -449,13 +449,13 @@ class Cluster:
 
     def _note_rejoined(self, client, reply):
         """As `concoord replica` does once its join is acknowledged: until it has applied the
-        join, the replica may have to recover the log itself (Leader.expected_member)."""
+        join, the replica may have to recover the log itself (Election.expected_member)."""
         command = client.outstanding
         if (command is not None and command.method == "@join" and reply.status == OK
                 and reply.number == command.number and client in self.rejoiners.values()):
             joined = client.client_id[len("join-"):]
             if joined not in self.crashed:
-                self.nodes[joined].leader.expected_member = True
+                self.nodes[joined].leader.election.expected_member = True
 
     def _client(self, client_id):
         for client in self.clients:

@@ -43,7 +43,8 @@ def test_the_same_seed_replays_the_same_history():
 
 def test_a_leader_that_ignores_ballots_in_recovery_is_caught():
     """Injected bug: the leader keeps the first pvalue reported per slot, not the highest-ballot
-    one: a safety violation, with the line that replays it."""
+    one: a safety violation, with the line that replays it. The pmax assertion in phases.Scout
+    catches it first (seed 2); with asserts off (python -O) the agreement check does (seed 54)."""
     caught = first_violation(FirstPValueLeader)
     assert caught, "the simulator missed the injected recovery bug"
     assert "reproduce: python -m tests.sim.run --seed" in caught
