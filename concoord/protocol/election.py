@@ -26,6 +26,7 @@ class Election:
         self.leader_ballot = ZERO_BALLOT  # the highest ballot known to have become active
         self.highest_ballot = ZERO_BALLOT # the highest ballot seen anywhere (for our next round)
         self.leader_id = None             # who we believe leads (a hint for clients)
+        self.followed_ballot = ZERO_BALLOT  # the ballot it leads with (may go down: see ignores)
         self.last_heard = now             # last sign of life of the leader we follow
         self.leader_slot_out = 0          # how far the followed leader's replica has applied
         self.expected_member = False      # joined, but the view it has applied says not yet
@@ -75,23 +76,33 @@ class Election:
             "ballots only grow: the ballot that won is the highest seen"
         self.state = ACTIVE
         self.leader_id = self.node_id
-        self.leader_ballot = self.highest_ballot = self.ballot
+        self.leader_ballot = self.highest_ballot = self.followed_ballot = self.ballot
 
     def step_down(self, now):
         self.state = FOLLOWER
         self.last_heard = now
 
-    def ignores(self, heartbeat):
+    def ignores(self, heartbeat, now):
         """A heartbeat is followed even when this replica's own ballot is higher, unless it
         leads with that ballot: a ballot no quorum adopted counts for nothing, and while that
         leader keeps its read lease the acceptors refuse our Prepare, so a candidate waiting
-        for it would campaign (and stay out of the view) forever."""
-        return heartbeat.ballot < self.leader_ballot or (
-            self.state == ACTIVE and heartbeat.ballot < self.ballot)
+        for it would campaign (and stay out of the view) forever. A lower ballot than the
+        followed leader's is ignored only while that leader is heard: a higher ballot may have
+        won on acceptors the view had already replaced and lead no one any more (ours, after
+        we stepped down, or a leader gone silent)."""
+        if self.state == ACTIVE:
+            return heartbeat.ballot < self.ballot
+        return heartbeat.ballot < self.followed_ballot and self._followed_is_heard(now)
+
+    def _followed_is_heard(self, now):
+        if self.leader_id == self.node_id:
+            return False               # not active: its own leadership ended
+        return now - self.last_heard <= self.timing.election_timeout
 
     def follow(self, heartbeat, now):
         """An active leader is alive: its ballot is known to have become active."""
         self.leader_ballot = max(self.leader_ballot, heartbeat.ballot)
+        self.followed_ballot = heartbeat.ballot
         self.leader_id = heartbeat.src
         self.last_heard = now
         self.leader_slot_out = max(self.leader_slot_out, heartbeat.slot_out)

@@ -135,7 +135,7 @@ class Leader:
 
     def on_heartbeat(self, msg, now, effects):
         """An active leader is alive: follow it (unless election.py says to ignore it)."""
-        if self.election.ignores(msg):
+        if self.election.ignores(msg, now):
             return
         if self.state == CANDIDATE and msg.ballot < self.ballot:
             self._step_down(now)

@@ -62,7 +62,32 @@ def test_only_a_ballot_that_became_active_is_followed():
     assert vote.leader_id is None and vote.leader_ballot < Ballot(9, "r2")
     vote.follow(heartbeat("r1", Ballot(3, "r1")), now=1.0)
     assert vote.leader_id == "r1" and vote.last_heard == 1.0
-    assert vote.ignores(heartbeat("r2", Ballot(2, "r2"))), "below the active ballot it knows"
+    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.0), \
+        "below the active ballot it follows"
+
+
+def test_a_replica_whose_own_leadership_ended_follows_a_live_lower_ballot():
+    """Bug (the simulator, seed 2303): r0, cut off, led briefly with ballot 3 on acceptors the
+    view had already replaced, stepped down and campaigned again; r2 led with ballot 2 on the
+    current acceptors, which refused r0 for r2's lease. r0 ignored r2's heartbeats for ever
+    (below ballot 3, the highest it knew active: its own, which led no one any more)."""
+    vote = election("r0")
+    vote.new_ballot(0.0)
+    vote.won()
+    vote.step_down(1.0)
+    vote.new_ballot(1.5)
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.6)
+    vote.follow(heartbeat("r2", Ballot(2, "r2")), now=1.6)
+    assert vote.leader_id == "r2"
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.7), "it keeps following"
+
+
+def test_a_lower_ballot_is_ignored_only_while_the_higher_leader_is_heard():
+    vote = election("r0")
+    vote.follow(heartbeat("r1", Ballot(3, "r1")), now=1.0)
+    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.0 + TIMING.election_timeout / 2)
+    silent = 1.0 + TIMING.election_timeout * 1.1
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=silent)
 
 
 def test_winning_needs_a_campaign_and_makes_its_ballot_the_active_one():

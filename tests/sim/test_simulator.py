@@ -36,6 +36,19 @@ def test_seeded_schedules_keep_every_invariant(acceptors):
     assert decided > SEEDS * 10, "the simulated clusters made almost no progress"
 
 
+# Seeds beyond the CI budget on which `python -m tests.sim.run` once found a bug: each runs
+# here for good (the fix's own test is named beside it).
+FOUND_SEEDS = [
+    (2303, 3),   # a replica ignored the live leader for ever behind its own ended leadership
+                 # (test_a_replica_whose_own_leadership_ended_follows_a_live_lower_ballot)
+]
+
+
+@pytest.mark.parametrize("seed, acceptors", FOUND_SEEDS)
+def test_seeds_that_once_found_a_bug(seed, acceptors):
+    run(seed, STEPS, acceptors)
+
+
 def test_the_same_seed_replays_the_same_history():
     first, second = run(7, 2000), run(7, 2000)
     assert first.decided == second.decided and first.now == second.now
