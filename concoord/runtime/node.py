@@ -76,6 +76,15 @@ class NodeRunner:
     def _on_message(self, conn, msg):
         self.inbox.put((conn, msg))
 
+    def deliver(self, conn, msg):
+        """A message from an in-process peer (local_link.py), as if read from ``conn``; it is
+        handled at the next pump()."""
+        self.inbox.put((conn, msg))
+
+    def pump(self):
+        """Handle the inbox now unless another thread is already handling the node."""
+        self._pump()
+
     def _on_disconnect(self, conn):
         self.inbox.put((conn, None))
         self._pump()
