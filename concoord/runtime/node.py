@@ -210,19 +210,8 @@ class NodeRunner:
             self._persisting("its promises", self.storage.append, effects.persist)
             if self.observer is not None:
                 self.observer.persisted(time.monotonic() - started)
-        sends = effects.sends
-        index = 0
-        while index < len(sends):
-            msg = sends[index][1]
-            end = index + 1
-            while end < len(sends) and sends[end][1] is msg:
-                end += 1
-            dests = [dest for dest, _ in sends[index:end]]
-            if len(dests) == 1:
-                self.transport.send(dests[0], msg)
-            else:
-                self.transport.broadcast(dests, msg)
-            index = end
+        if effects.sends:
+            self.transport.send_all(effects.sends)
         self._reply(effects.replies)
 
     def _reply(self, replies):

@@ -110,3 +110,41 @@ def test_a_broadcast_encodes_for_remote_peers_and_hands_the_local_one_the_messag
     finally:
         transport.close()
         remote.close()
+
+
+class RecordingLink:
+    def __init__(self):
+        self.writes = []
+
+    def send_frame(self, frame):
+        self.writes.append(frame)
+        return True
+
+    def close(self):
+        pass
+
+    def join(self, timeout):
+        pass
+
+
+def test_send_all_makes_one_write_per_peer_and_encodes_a_broadcast_once():
+    from concoord.wire.codec import FrameReader
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    transport = Transport(listener, lambda conn, msg: None)
+    links = {"127.0.0.1:3": RecordingLink(), "127.0.0.1:4": RecordingLink()}
+    transport._links.update(links)
+    handed = []
+    transport.route_locally("127.0.0.1:2", handed.append)
+    first = Accepted(REPLICA_ID, Ballot(1, REPLICA_ID, 1), 7)
+    second = Accepted(REPLICA_ID, Ballot(1, REPLICA_ID, 1), 8)
+    try:
+        transport.send_all([("127.0.0.1:3", first), ("127.0.0.1:2", first),
+                            ("127.0.0.1:4", first), ("127.0.0.1:3", second)])
+        assert handed == [first]
+        assert len(links["127.0.0.1:3"].writes) == 1 and len(links["127.0.0.1:4"].writes) == 1
+        assert FrameReader().feed(links["127.0.0.1:3"].writes[0]) == [first, second]
+        assert FrameReader().feed(links["127.0.0.1:4"].writes[0]) == [first]
+    finally:
+        transport.close()
