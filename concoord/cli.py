@@ -159,6 +159,19 @@ def build_parser():
                          "and the instance's initial configuration, so that restarted with it "
                          "(even after the whole instance stopped) it resumes as the same member "
                          "and rebuilds the object from the log")
+    colocated = replica.add_argument_group(
+        "colocated acceptor", "One process for both roles on a host (the common deployment): "
+        "the replica and an acceptor, each a full member with its own port (other replicas "
+        "reach the acceptor there), talking to each other by function call instead of over "
+        "TCP. The acceptor joins through this replica (or -b), and with --data-dir DIR keeps "
+        "its promises in DIR/acceptor, fsync'd before it answers: restarted with the same "
+        "--data-dir, both resume as the same members. `concoord acceptor` runs one alone.")
+    colocated.add_argument("--with-acceptor", action="store_true",
+                           help="also run an acceptor in this process")
+    colocated.add_argument("--acceptor-port", type=_port,
+                           help="the colocated acceptor's TCP port (needs --with-acceptor; "
+                           "default: the one remembered in --data-dir, else a free port in "
+                           "14000-15000)")
     _add_timing_flags(replica)
     replica.set_defaults(run=run_replica)
 
@@ -236,14 +249,36 @@ def _with_fixed_hash_seed():
     os.execve(sys.executable, [sys.executable] + argv[1:], env)
 
 
+def _check_colocated_flags(args):
+    """Refuse combinations that cannot mean what the user wants, before anything starts."""
+    if args.acceptor_port is not None and not args.with_acceptor:
+        raise ConcoordError("--acceptor-port needs --with-acceptor (the acceptor it is for)")
+    if args.with_acceptor and args.acceptor_port is not None \
+            and args.acceptor_port == args.port:
+        raise ConcoordError(f"--acceptor-port {args.acceptor_port} is the replica's own port "
+                            "(-p): the replica and its acceptor each need a port of their own")
+
+
+def _start_replica_nodes(args, object_class):
+    """The replica's runner, and the colocated acceptor's (or None)."""
+    from concoord.runtime.colocated import start_colocated
+    from concoord.runtime.launch import start_replica
+    bootstrap = _resolve_bootstrap(args.boot)
+    if args.with_acceptor:
+        return start_colocated(object_class, args.addr, args.port, args.acceptor_port,
+                               bootstrap, args.data_dir, _timing(args), _limits(args))
+    return start_replica(object_class, args.addr, args.port, bootstrap, args.data_dir,
+                         _timing(args), _limits(args)), None
+
+
 def run_replica(args):
+    _check_colocated_flags(args)
     _with_fixed_hash_seed()
-    from concoord.runtime.launch import serve_until_signalled, start_replica
+    from concoord.runtime.launch import serve_until_signalled
     _configure_logging(args.debug)
     object_class = _load_object(args)
     handler = attach_logger(args, "replica")
-    runner = start_replica(object_class, args.addr, args.port, _resolve_bootstrap(args.boot),
-                           args.data_dir, _timing(args), _limits(args))
+    runner, acceptor = _start_replica_nodes(args, object_class)
     if handler is not None:
         handler.node_id = runner.node_id
     _serve_metrics(args, runner, "replica")
@@ -253,7 +288,7 @@ def run_replica(args):
         dns = serve_dns_alongside(runner.node_id, args.domain, args.addr, args.dns_port,
                                   rate_limit=args.rate_limit)
     try:
-        failure = serve_until_signalled(runner)
+        failure = serve_until_signalled(runner, *([acceptor] if acceptor else []))
     finally:
         if dns is not None:
             dns.stop()

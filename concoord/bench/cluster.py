@@ -14,6 +14,7 @@ from concoord.errors import ConcoordError, ConnectionError
 from concoord.runtime.ports import PORT_RANGE
 
 START_TIMEOUT = 30.0
+LAYOUTS = ("separate", "colocated")
 
 
 class LocalCluster:
@@ -23,10 +24,19 @@ class LocalCluster:
     ``hosts``: [(ip, command prefix)] to spread the nodes over, replica i and acceptor i on
     host i modulo their number (tests use network namespaces: ("10.0.0.1", ["ip", "netns",
     "exec", "ns1"])); by default every node runs here on 127.0.0.1.
+
+    ``layout``: "separate" runs every node in a process of its own; "colocated" runs replica i
+    and acceptor i in one process (`concoord replica --with-acceptor`), so signalling either
+    address signals both.
     """
 
     def __init__(self, dotted, replicas=3, acceptors=3, in_memory=False, node_args=(),
-                 base_port=None, hosts=(("127.0.0.1", ()),)):
+                 base_port=None, hosts=(("127.0.0.1", ()),), layout="separate"):
+        if layout not in LAYOUTS:
+            raise ConcoordError(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
+        if layout == "colocated" and replicas != acceptors:
+            raise ConcoordError("a colocated layout has one acceptor per replica")
+        self.layout = layout
         self.dotted, self.in_memory, self.node_args = dotted, in_memory, list(node_args)
         self.workdir = tempfile.mkdtemp(prefix="concoord-bench-")
         base = base_port or _free_base_port(replicas + acceptors)
@@ -47,12 +57,19 @@ class LocalCluster:
         first = self.replicas[0]
         self._spawn("replica", [], first)
         self._wait(lambda: query_status(first), f"replica {first} to answer")
-        for address in self.acceptors:
-            self._spawn("acceptor", ["-b", first], address)
+        if self.layout == "separate":
+            for address in self.acceptors:
+                self._spawn("acceptor", ["-b", first], address)
         for address in self.replicas[1:]:
             self._spawn("replica", ["-b", first], address)
         self.wait_converged()
         return self
+
+    def process_of(self, address):
+        """The address whose process runs the node at ``address`` (colocated: its replica)."""
+        if self.layout == "colocated" and address in self.acceptors:
+            return self.replicas[self.acceptors.index(address)]
+        return address
 
     def wait_converged(self):
         """Until every replica's view lists every node, all replicas name the same leader, and
@@ -83,10 +100,11 @@ class LocalCluster:
         raise ConnectionError("; ".join(errors) or "no replica to ask")
 
     def signal(self, address, signum):
-        self.procs[address].send_signal(signum)
+        self.procs[self.process_of(address)].send_signal(signum)
 
     def restart(self, address):
         """Start a killed node again from its data directory (a durable instance)."""
+        address = self.process_of(address)
         self.procs[address].wait()
         role, args = self._role_of(address)
         self._spawn(role, args, address)
@@ -100,7 +118,7 @@ class LocalCluster:
 
     def restart_all(self):
         """Every node again from its data directory (after kill_all)."""
-        for address in self.replicas + self.acceptors:
+        for address in list(self.procs):
             self._spawn(*self._role_of(address), address)
         self.wait_converged()
 
@@ -128,6 +146,9 @@ class LocalCluster:
                 "-p", port, *args, *self.node_args]
         if role == "replica":
             argv += ["-o", self.dotted]
+            if self.layout == "colocated":
+                acceptor = self.acceptors[self.replicas.index(address)]
+                argv += ["--with-acceptor", "--acceptor-port", acceptor.rpartition(":")[2]]
         if not self.in_memory:
             argv += ["--data-dir", os.path.join(self.workdir, name)]
         with open(os.path.join(self.workdir, name + ".log"), "ab") as log:

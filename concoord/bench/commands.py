@@ -36,6 +36,10 @@ def add_commands(commands):
                         help="replicas of the local instance (default 3)")
     parser.add_argument("-a", "--acceptors", type=positive_int, default=3,
                         help="acceptors of the local instance (default 3)")
+    parser.add_argument("--layout", choices=("separate", "colocated"), default="separate",
+                        help="local instance: every node in a process of its own (separate, "
+                        "the default), or replica i and acceptor i in one process (colocated: "
+                        "`concoord replica --with-acceptor`; needs -r equal to -a)")
     parser.add_argument("--in-memory", action="store_true",
                         help="local nodes without --data-dir (no fsync)")
     parser.add_argument("-o", "--object", default="concoord.objects.counter.Counter",
@@ -92,6 +96,9 @@ def run_bench(args):
         raise ConcoordError("--duration must be positive")
     if args.plot:
         _require_matplotlib()           # fail now, not after the whole run
+    if args.layout == "colocated" and args.replicas != args.acceptors:
+        raise ConcoordError("--layout colocated runs one acceptor per replica: give -r and -a "
+                            "the same number")
     if args.boot and "W5" in args.workloads:
         raise ConcoordError("W5 kills the leader: it needs the local instance (drop -b)")
     if args.baseline:
@@ -119,9 +126,10 @@ def _run_ours(args):
             _check_reachable(bootstrap)
         else:
             say(f"bench: starting {args.replicas} replicas and {args.acceptors} "
-                f"{'in-memory' if args.in_memory else 'durable'} acceptors of {args.object}")
+                f"{'in-memory' if args.in_memory else 'durable'} acceptors of {args.object}"
+                f" ({args.layout} layout)")
             cluster = LocalCluster(args.object, args.replicas, args.acceptors, args.in_memory,
-                                   _node_security_args(args)).start()
+                                   _node_security_args(args), layout=args.layout).start()
             bootstrap = ",".join(cluster.replicas)
         client = dict(system="concoord", bootstrap=bootstrap, method=args.method,
                       read_method=args.read_method, security=_security_namespace(args))
@@ -258,7 +266,7 @@ def _countdown(label):
 def _report(args, ours, theirs):
     from concoord.bench import report
     settings = {"clients": args.clients, "window": args.window, "duration": args.duration,
-                "replicas": args.replicas, "acceptors": args.acceptors,
+                "replicas": args.replicas, "acceptors": args.acceptors, "layout": args.layout,
                 "durable": not args.in_memory, "object": args.object, "boot": args.boot,
                 "secret": bool(args.secret_file), "tls": bool(args.tls_ca), "runs": args.runs}
     comparison = report.compare(ours, theirs) if theirs else None

@@ -28,6 +28,8 @@ def compare(ours, theirs):
 def table(results, settings, comparison=None):
     text = (_side_by_side(results, settings, comparison) if comparison
             else _plain(results, settings))
+    if settings.get("layout") and not settings.get("boot"):
+        text += f"\n(ConCoord's {settings['layout']} layout)"
     if settings.get("runs", 1) > 1:
         text += f"\n(medians of {settings['runs']} runs)"
     return text

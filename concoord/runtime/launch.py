@@ -101,7 +101,7 @@ def _bootstrap_replicas(bootstrap):
 
 
 def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Timing(),
-                  limits=Limits()):
+                  limits=Limits(), before_start=None):
     """With ``data_dir`` a restarted replica resumes as the same member: it rebuilds the object
     by replaying the log from the instance's initial configuration (peers or acceptors)."""
     remembered = _remembered_genesis(data_dir)
@@ -125,6 +125,8 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
         snapshots = SnapshotStore(data_dir)
         snapshots.restore(node)
     runner = _runner(node_id, node, listener, limits, snapshots=snapshots)
+    if before_start is not None:
+        before_start(runner)
     runner.start()
     print(f"concoord replica {node_id} serving {object_class.__name__}", flush=True)
     if remembered is not None:
@@ -191,7 +193,7 @@ def _remember_genesis_when_complete(runner, data_dir, node_id):
     threading.Thread(target=watch, name="concoord-genesis", daemon=True).start()
 
 
-def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
+def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits(), before_start=None):
     """With ``data_dir`` the acceptor keeps its promises on disk and, restarted with the same
     directory (and address), resumes as the same member without joining again."""
     storage = records = None
@@ -211,6 +213,8 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits()):
     runner = _runner(node_id, node, listener, limits, storage=storage)
     if not records:
         _refuse_if_member(node_id, bootstrap)
+    if before_start is not None:
+        before_start(runner)
     runner.start()
     print(f"concoord acceptor {node_id}", flush=True)
     if records:
@@ -245,13 +249,15 @@ def _remembered_port(data_dir):
         return None
 
 
-def serve_until_signalled(runner):
-    """Block until SIGINT or SIGTERM, then stop the node cleanly. Returns why the node
-    stopped itself (a disk or internal error), or None after a signal."""
+def serve_until_signalled(*runners):
+    """Block until SIGINT or SIGTERM, then stop the node(s) cleanly. Returns why a node
+    stopped itself (a disk or internal error), or None after a signal. The nodes of one
+    process stop together: a replica must not go on without its colocated acceptor's disk."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    while not stop.is_set() and not runner.stopping.is_set():
+    while not stop.is_set() and not any(runner.stopping.is_set() for runner in runners):
         stop.wait(0.1)
-    runner.stop()
-    return runner.failure
+    for runner in runners:
+        runner.stop()
+    return next((runner.failure for runner in runners if runner.failure), None)

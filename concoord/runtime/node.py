@@ -76,6 +76,15 @@ class NodeRunner:
     def _on_message(self, conn, msg):
         self.inbox.put((conn, msg))
 
+    def deliver(self, conn, msg):
+        """A message from an in-process peer (local_link.py), as if read from ``conn``; it is
+        handled at the next pump()."""
+        self.inbox.put((conn, msg))
+
+    def pump(self):
+        """Handle the inbox now unless another thread is already handling the node."""
+        self._pump()
+
     def _on_disconnect(self, conn):
         self.inbox.put((conn, None))
         self._pump()
@@ -201,19 +210,8 @@ class NodeRunner:
             self._persisting("its promises", self.storage.append, effects.persist)
             if self.observer is not None:
                 self.observer.persisted(time.monotonic() - started)
-        sends = effects.sends
-        index = 0
-        while index < len(sends):
-            msg = sends[index][1]
-            end = index + 1
-            while end < len(sends) and sends[end][1] is msg:
-                end += 1
-            dests = [dest for dest, _ in sends[index:end]]
-            if len(dests) == 1:
-                self.transport.send(dests[0], msg)
-            else:
-                self.transport.broadcast(dests, msg)
-            index = end
+        if effects.sends:
+            self.transport.send_all(effects.sends)
         self._reply(effects.replies)
 
     def _reply(self, replies):

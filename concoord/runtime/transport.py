@@ -355,6 +355,7 @@ class Transport:
                                   f"concoord-read-{self._address}")
         self._lock = threading.Lock()
         self._links = {}
+        self._local = {}               # node id -> deliver(msg): a peer in this process
         self._connections = set()
         self._node_connections = {}    # node id -> the live connection speaking for it
         self._closed = False
@@ -375,13 +376,52 @@ class Transport:
 
     def send(self, peer, msg):
         """Send ``msg`` to the node listening at ``peer`` ("host:port"); never blocks."""
-        self._link(peer).send_frame(encode_frame(msg))
+        local = self._local.get(peer)
+        if local is not None:
+            local(msg)
+        else:
+            self._link(peer).send_frame(encode_frame(msg))
 
     def broadcast(self, peers, msg):
-        """Send one message to several nodes, encoding it once."""
-        frame = encode_frame(msg)
-        for peer in peers:
-            self._link(peer).send_frame(frame)
+        """Send one message to several nodes, encoding it once (and not at all for a peer in
+        this process). Remote peers first: their round trips overlap the local handling."""
+        local = [self._local[peer] for peer in peers if peer in self._local]
+        remote = [peer for peer in peers if peer not in self._local]
+        if remote:
+            frame = encode_frame(msg)
+            for peer in remote:
+                self._link(peer).send_frame(frame)
+        for deliver in local:
+            deliver(msg)
+
+    def send_all(self, sends):
+        """Send [(peer, msg)] in order with one write per peer: the frames for one peer are
+        joined (on loopback every write costs a wake-up and a read on the other side), and a
+        message sent to several peers is encoded once. Peers in this process come last, so
+        the remote round trips start before the local handling."""
+        frames, encoded, local = {}, {}, []
+        for peer, msg in sends:
+            deliver = self._local.get(peer)
+            if deliver is not None:
+                local.append((deliver, msg))
+                continue
+            frame = encoded.get(id(msg))    # the messages live until the end: ids are unique
+            if frame is None:
+                frame = encoded[id(msg)] = encode_frame(msg)
+            frames.setdefault(peer, []).append(frame)
+        for peer, parts in frames.items():
+            self._link(peer).send_frame(parts[0] if len(parts) == 1 else b"".join(parts))
+        for deliver, msg in local:
+            deliver(msg)
+
+    def route_locally(self, peer, deliver):
+        """Hand messages for node ``peer`` to ``deliver(msg)`` in this process from now on
+        (concoord.runtime.local_link), instead of over TCP."""
+        with self._lock:
+            self._local[peer] = deliver
+            stale = self._links.pop(peer, None)
+        if stale is not None:
+            stale.close()
 
     def close(self):
         """Stop accepting, close every connection and link, and wait briefly for the threads."""

@@ -30,6 +30,19 @@ def test_writes_reads_and_pipelining_on_a_local_durable_instance(tmp_path):
     assert "bench: W3:" in result.stderr                # progress while it runs
 
 
+def test_the_colocated_layout_is_measured_and_named(tmp_path):
+    out = tmp_path / "bench.json"
+    result = bench("--layout", "colocated", "--workloads", "W1", "--duration", 1,
+                   "--json", out)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert document["settings"]["layout"] == "colocated"
+    assert document["results"]["W1"]["operations"] > 0
+    assert "colocated layout" in result.stdout and "colocated layout" in result.stderr
+    mismatched = bench("--layout", "colocated", "-r", 3, "-a", 5, "--workloads", "W1")
+    assert mismatched.returncode == 2 and "the same number" in mismatched.stderr
+
+
 def test_failover_is_timed_for_kill_and_stop(tmp_path):
     out = tmp_path / "failover.json"
     result = bench("--workloads", "W5", "--trials", 1, "--json", out)
