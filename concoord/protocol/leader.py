@@ -107,7 +107,7 @@ class Leader:
     def _on_reconfigure(self, slot, config, previous):
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
         with no-ops so it takes effect without waiting for client traffic."""
-        self.proposer.pad_until = max(self.proposer.pad_until, slot + self.configs.window)
+        self.proposer.pad_below(slot + self.configs.window)
         self.housekeeping.dead.on_view_change(config, previous)
 
     def on_accepted(self, msg, now, effects):
