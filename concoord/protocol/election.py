@@ -69,6 +69,12 @@ class Election:
         """Any ballot in any message: our next one must be higher."""
         self.highest_ballot = max(self.highest_ballot, ballot)
 
+    def behind(self, gc_below, ballot):
+        """An acceptor (of ``ballot``) forgot the slots below ``gc_below``: catch up to there
+        before campaigning again."""
+        self.leader_slot_out = max(self.leader_slot_out, gc_below)
+        self.saw(ballot)
+
     def won(self):
         """A quorum of every acceptor set adopted our ballot: it is active."""
         assert self.state == CANDIDATE

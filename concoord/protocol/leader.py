@@ -21,7 +21,7 @@ from concoord.protocol.scouting import Scouting
 
 
 class Leader:
-    # Read-only: the election's state changes only through Election's methods.
+    # Read-only: the leader changes its election only through Election's methods.
     state = forwarded("election", "state")
     ballot = forwarded("election", "ballot")
     leader_ballot = forwarded("election", "leader_ballot")
@@ -80,8 +80,7 @@ class Leader:
             # is impossible, so catch up from a peer's snapshot first. (Also when the acceptor
             # refused us for another leader's lease: a replica restarted empty after it was
             # removed hears no heartbeats and would otherwise campaign forever.)
-            self.election.leader_slot_out = max(self.leader_slot_out, msg.gc_below)
-            self.election.saw(msg.ballot)
+            self.election.behind(msg.gc_below, msg.ballot)
             return self._step_down(now)
         if msg.ballot > self.ballot:
             return self.preempted(msg.ballot, now, effects)
@@ -108,7 +107,7 @@ class Leader:
     def _on_reconfigure(self, slot, config, previous):
         """A reconfiguration decided in ``slot`` governs from slot + WINDOW: pad up to there
         with no-ops so it takes effect without waiting for client traffic."""
-        self.proposer.pad_until = max(self.proposer.pad_until, slot + self.configs.window)
+        self.proposer.pad_below(slot + self.configs.window)
         self.housekeeping.dead.on_view_change(config, previous)
 
     def on_accepted(self, msg, now, effects):

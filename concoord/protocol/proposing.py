@@ -35,6 +35,10 @@ class Proposer:
         self.proposals = {}           # slot -> Batch proposed under self.ballot
         self.next_slot = self.learner.slot_out
 
+    def pad_below(self, slot):
+        """Fill the free slots below ``slot`` with no-ops when no command waits."""
+        self.pad_until = max(self.pad_until, slot)
+
     def propose_more(self, now, batch_time, effects):
         """Propose in every free slot of the window, in order, until a slot must wait: for its
         acceptor set to adopt the ballot, or for commands to fill it."""
