@@ -70,7 +70,9 @@ def test_an_absent_sink_never_blocks_the_node():
         started = time.monotonic()
         for i in range(30000):
             logger.warning("line %d", i)
-        assert time.monotonic() - started < 5.0
+        # Blocking on the absent sink would cost a connect attempt a line (hours for these);
+        # the bound leaves room for a loaded machine.
+        assert time.monotonic() - started < 30.0
     finally:
         handler.close(drain_timeout=0.1)
         logger.removeHandler(handler)

@@ -36,7 +36,9 @@ def test_unknown_names_and_silent_nameservers_are_resolve_errors(nameserver):
     started = time.monotonic()
     with pytest.raises(OSError, match="timed out"):
         resolve_srv("counterdomain", "127.0.0.1:9", timeout=0.5)   # nothing answers there
-    assert time.monotonic() - started < 2.0
+    # The timeout is honoured: dnspython's own default (5 s) would exceed this, even with
+    # slack for a loaded machine.
+    assert time.monotonic() - started < 4.0
 
 
 class Resolver:

@@ -3,7 +3,6 @@
 import itertools
 import json
 import random
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -255,13 +254,16 @@ def generated_history(n, processes, unknown_every=0, seed=1):
     return history
 
 
-def test_thousands_of_operations_check_in_seconds():
+# The search must stay about linear in the history: bounded in search steps, not seconds (a
+# timed bound failed on a loaded machine). 4,000 operations take about 270 steps each today.
+STEPS_PER_OPERATION = 500
+
+
+def test_thousands_of_operations_check_in_a_near_linear_search():
     history = generated_history(4000, processes=6, unknown_every=200)
-    started = time.monotonic()
     result = check(history, Counter)
-    elapsed = time.monotonic() - started
     assert result.ok, result.explain()
-    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert result.explored < STEPS_PER_OPERATION * len(history), result.explored
 
 
 def test_a_single_corrupted_read_in_thousands_is_found():
@@ -269,10 +271,9 @@ def test_a_single_corrupted_read_in_thousands_is_found():
     reads = [o for o in history if o.method == "getvalue" and o.outcome == OK]
     victim = reads[len(reads) // 2]
     victim.value += 1000     # no subset of the unknown operations explains it
-    started = time.monotonic()
     result = check(history, Counter)
     assert not result.ok
-    assert time.monotonic() - started < 20
+    assert result.explored < STEPS_PER_OPERATION * len(history), result.explored
     assert result.culprit is victim
 
 
