@@ -127,6 +127,12 @@ class Leader:
         self.housekeeping.applied(batch.commands, self.learner.sessions, now)
         self._propose_more(now, effects)
 
+    def installed_snapshot(self, now, effects):
+        """The colocated learner jumped past slots by a snapshot: settle what was proposed
+        there and go on proposing (nothing else would: on_applied never saw those slots)."""
+        self.proposer.skipped_to(self.learner.slot_out)
+        self._propose_more(now, effects)
+
     def read_barrier(self):
         return self.proposer.read_barrier()
 

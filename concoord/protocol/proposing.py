@@ -111,6 +111,16 @@ class Proposer:
         self.commanders.pop(slot, None)
         self.batcher.applied(batch.commands)
 
+    def skipped_to(self, slot_out):
+        """A snapshot install took the learner past these slots without on_applied: settle
+        their proposals (decided, with whatever value), and forget which commands are in
+        flight but the waiting ones (one proposed twice runs once: the host's exactly-once);
+        kept, a commander there would count as a slot in phase 2 for good."""
+        for slot in [slot for slot in self.proposals if slot < slot_out]:
+            del self.proposals[slot]
+            self.commanders.pop(slot, None)
+        self.batcher.forget_proposed()
+
     def read_barrier(self):
         """Slot the replica must have applied before a read may be answered locally: every
         slot this leader proposed, recovered or knows decided."""

@@ -303,11 +303,9 @@ class ReplicaNode:
             effects.send(msg.src, CatchupReply(self.node_id, decisions))
 
     def installed_snapshot(self, now, effects):
-        """The host installed a snapshot (learner included): commit the decisions held past it.
-        The slots it skipped never reached on_applied, so commands proposed there must not stay
-        in flight (their retries would be dropped); the host's exactly-once covers a command
-        proposed twice."""
-        self.leader.batcher.forget_proposed()
+        """The host installed a snapshot (learner included): the leader settles what it
+        proposed in the slots it skipped, then the decisions held past it are committed."""
+        self.leader.installed_snapshot(now, effects)
         self._decide(None, None, now, effects)
 
     def _on_catchup_reply(self, msg, now, effects):

@@ -375,3 +375,29 @@ def test_a_new_leader_recovers_accepted_values_that_fill_more_than_a_frame():
     net.run(2.0)
     (leader,) = net.leaders()
     assert net.entries(leader) == written
+
+
+def test_a_leader_that_installs_a_snapshot_goes_on_proposing():
+    """Bug (the simulator, seed 3655 of 10,000): an active leader behind a peer installed a
+    snapshot while a proposal of its own was in phase 2 in a slot the snapshot skipped, and
+    another command waited for that slot to be settled (batching depth 1). The skipped slot
+    never reached on_applied, so nothing proposed the waiting command again: it, and every
+    retry of it (already in flight), waited for good."""
+    from concoord.wire.messages import Accepted
+    ahead = Net()
+    elect_r0(ahead)
+    for _ in range(5):
+        ahead.request("r0")
+    snapshot = ahead.nodes["r0"].take_snapshot()
+    net = Net()
+    elect_r0(net)
+    r0 = net.nodes["r0"]
+    net.hold = lambda src, dest, msg: isinstance(msg, Accepted)
+    net.request("r0", client="c9")
+    waiting = net.request("r0", client="c1")
+    assert r0.leader.proposer.commanders and r0.leader.proposer.batcher.pending
+    net._apply("r0", r0.install_snapshot(snapshot, net.now))
+    net.held.clear()
+    net.hold = lambda src, dest, msg: False
+    net.run(0.5)
+    assert net.reply_to(waiting) is not None and net.reply_to(waiting).status == OK

@@ -41,6 +41,8 @@ def test_seeded_schedules_keep_every_invariant(acceptors):
 FOUND_SEEDS = [
     (2303, 3),   # a replica ignored the live leader for ever behind its own ended leadership
                  # (test_a_replica_whose_own_leadership_ended_follows_a_live_lower_ballot)
+    (3655, 3),   # a leader that installed a snapshot stopped proposing
+                 # (test_a_leader_that_installs_a_snapshot_goes_on_proposing)
 ]
 
 
