@@ -103,6 +103,12 @@ def test_the_readme_membership_watch():
         group, watcher = Membership(bootstrap), Membership(bootstrap)
         seen = []
         watch = watcher.watch("members", callback=seen.append)
+        # The watch registers in the background: its first result (the members now) comes
+        # before the changes only if they are made after it (on a loaded machine an add
+        # could overtake the registration, and the first result would be ["a"]).
+        deadline = time.monotonic() + 30
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
         group.add("a")
         group.add("b")
         group.remove("a")
