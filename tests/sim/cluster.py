@@ -821,11 +821,24 @@ class Cluster:
         victim = client.client_id[len("join-"):]
         if reply.status == OK:
             del self.amnesiacs[victim]
+            if self._joined_after_removal(reply.src, victim, reply.value):
+                # It had been removed and governed no slot any more (the learner refuses the
+                # join otherwise): a new member, that owes nothing it said before.
+                self.acknowledged_promise.pop(victim, None)
+                self.acknowledged_accepts.pop(victim, None)
             self._restart(victim)
         elif reply.status == REJECTED:
             del self.amnesiacs[victim]
             self.retired.add(victim)
             self._crash_node(victim)     # (it stops, if the broken launcher started it)
+
+    def _joined_after_removal(self, replica_id, acceptor, answer):
+        """Whether the join answered ``answer`` (the new configuration) added ``acceptor`` back
+        to a configuration without it, at ``replica_id``'s view of the history."""
+        joined = Configuration(*[tuple(group) for group in decode_value(answer)])
+        configs = self.nodes[replica_id].configs._configs
+        index = max((i for i, config in enumerate(configs) if config == joined), default=0)
+        return index > 0 and acceptor not in configs[index - 1].acceptors
 
     def _power_loss(self):
         """A durable node loses power: what it wrote but did not fsync is gone (a correct
