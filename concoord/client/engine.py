@@ -137,6 +137,7 @@ class CallEngine:
                                                 name=f"concoord-client-{self._client_id}")
                 self._thread.start()
             self._pending[call.number] = call
+            behind = len(self._pending) > 1      # pipelining: group this frame with others
             conn = self._conn
             if conn is not None:
                 call.generation, call.sent_at = self._generation, now
@@ -144,7 +145,8 @@ class CallEngine:
             if conn is None or min(call.deadline, now + self._attempt_timeout) < self._wakes_at:
                 self._wake.notify()
         if conn is not None:
-            conn.send(frame)  # on failure the connection closes and the supervisor resends
+            # On failure the connection closes and the supervisor resends.
+            conn.send(frame, behind=behind)
         return call.future
 
     def cancel_wait(self, number):
