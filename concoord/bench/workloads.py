@@ -188,6 +188,7 @@ def summarize_failover(kill_times, stop_times):
         ordered = sorted(times)
         return {"median_s": statistics.median(ordered),
                 "p90_s": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+                "p99_s": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
                 "trials": ordered}
     return {"kill": stats(kill_times), "stop": stats(stop_times)}
 
