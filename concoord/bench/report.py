@@ -43,7 +43,8 @@ def _plain(results, settings):
             for how, label in (("kill", "SIGKILL"), ("stop", "SIGSTOP")):
                 stats = result[how]
                 lines.append(f"{title + ' ' + label:<48} {'':>10} median {stats['median_s']:.3f} s"
-                             f", p90 {stats['p90_s']:.3f} s ({len(stats['trials'])} trials)")
+                             f", p90 {stats['p90_s']:.3f} s, p99 {stats['p99_s']:.3f} s"
+                             f" ({len(stats['trials'])} trials)")
             continue
         lines.append(f"{title:<48} {result['ops_per_second']:>10,.0f} "
                      f"{result['p50_ms']:>8.3f} {result['p99_ms']:>8.3f}")

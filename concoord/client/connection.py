@@ -57,6 +57,9 @@ class ReplicaConnection:
         self._on_message = on_message
         self._on_closed = on_closed
         self._send_lock = threading.Lock()
+        self._queued = []             # frames waiting for the writer (group commit)
+        self._queue_ready = threading.Condition(threading.Lock())
+        self._writer = None
         self._close_lock = threading.Lock()
         self.closed = False
         self.last_received = time.monotonic()
@@ -81,8 +84,15 @@ class ReplicaConnection:
         conn._reader.start()
         return conn
 
-    def send(self, frame):
-        """Write one frame; False (and the connection closes) if the socket failed."""
+    def send(self, frame, behind=False):
+        """Write one frame; False (and the connection closes) if the socket failed.
+
+        ``behind``: the caller has other calls in flight, so it needs no reply before the
+        next one: the frame goes to a writer thread, which writes everything queued while it
+        was busy in one syscall (group commit: a pipelining caller pays one write, and the
+        replica one read, per group instead of per call)."""
+        if behind:
+            return self._queue(frame)
         try:
             with self._send_lock:
                 self._sock.sendall(frame)
@@ -91,12 +101,38 @@ class ReplicaConnection:
             return False
         return True
 
+    def _queue(self, frame):
+        with self._queue_ready:
+            if self.closed:
+                return False
+            self._queued.append(frame)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, daemon=True,
+                                                name=f"concoord-client-write-{self.address}")
+                self._writer.start()
+            elif len(self._queued) == 1:
+                self._queue_ready.notify()
+        return True
+
+    def _write_loop(self):
+        while True:
+            with self._queue_ready:
+                while not self._queued and not self.closed:
+                    self._queue_ready.wait()
+                if self.closed:
+                    self._queued.clear()
+                    return
+                frames, self._queued = self._queued, []
+            self.send(frames[0] if len(frames) == 1 else b"".join(frames))
+
     def close(self, reason="closed by the client"):
         """Idempotent; wakes a sender blocked on a replica that stopped reading."""
         with self._close_lock:
             if self.closed:
                 return
             self.closed = True
+        with self._queue_ready:
+            self._queue_ready.notify()     # the writer thread ends
         shutdown_quietly(self._sock)
         try:
             self._on_closed(self, reason)

@@ -43,6 +43,7 @@ class Acceptor:
             self._forget_below(value)
 
     def handle(self, msg, now):
+        self._honour_forgotten_leases(now)
         if isinstance(msg, (Prepare, Accept)) and not self._plausible(msg.ballot):
             return Effects()
         if isinstance(msg, Prepare):
@@ -54,7 +55,18 @@ class Acceptor:
         return Effects()
 
     def tick(self, now):
+        self._honour_forgotten_leases(now)
         return Effects()
+
+    def _honour_forgotten_leases(self, now):
+        """Leases are not persisted: a restarted acceptor promises no other ballot for the
+        longest lease it grants, counted from the first moment it runs again (its first tick
+        or message). Every lease it forgot was granted before its crash, so it has run out
+        by then. (Counted from its first Prepare, as it once was, the first election after
+        any acceptor restart waited 2 s, however long ago the restart was.)"""
+        if self.restarted:
+            self.restarted = False
+            self.lease_holder, self.lease_until = ZERO_BALLOT, now + self.max_lease
 
     def _plausible(self, ballot):
         return ballot.round <= self.promised.round + MAX_ROUND_STEP
@@ -70,9 +82,6 @@ class Acceptor:
         reads locally and must not be superseded before its lease ends. (A restarted acceptor
         forgot its leases; leaders wait a full lease after a start before serving reads.)"""
         effects = Effects()
-        if self.restarted:   # leases granted before the restart are forgotten: honour the
-            self.restarted = False               # longest one any leader may hold
-            self.lease_holder, self.lease_until = ZERO_BALLOT, now + self.max_lease
         leased = (self.lease_holder is not None and now < self.lease_until
                   and msg.ballot != self.lease_holder)
         if msg.ballot > self.promised and not leased:
@@ -113,7 +122,10 @@ class Acceptor:
         effects = Effects()
         granted = -1.0
         if msg.ballot == self.promised and 0 < msg.lease <= self.max_lease:
-            self.lease_holder, self.lease_until = msg.ballot, now + msg.lease
+            until = now + msg.lease
+            if self.lease_holder == ZERO_BALLOT:    # never shorten the forgotten leases' wait
+                until = max(until, self.lease_until)
+            self.lease_holder, self.lease_until = msg.ballot, until
             granted = msg.sent_at
         effects.send(msg.src, HeartbeatReply(self.node_id, self.promised, granted))
         return effects

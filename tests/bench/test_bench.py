@@ -32,12 +32,13 @@ def test_writes_reads_and_pipelining_on_a_local_durable_instance(tmp_path):
 
 def test_the_colocated_layout_is_measured_and_named(tmp_path):
     out = tmp_path / "bench.json"
-    result = bench("--layout", "colocated", "--workloads", "W1", "--duration", 1,
-                   "--json", out)
+    result = bench("--layout", "colocated", "--workloads", "W1,W5", "--duration", 1,
+                   "--trials", 1, "--json", out)
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text())
     assert document["settings"]["layout"] == "colocated"
     assert document["results"]["W1"]["operations"] > 0
+    assert 0 < document["results"]["W5"]["kill"]["p99_s"] < 30
     assert "colocated layout" in result.stdout and "colocated layout" in result.stderr
     mismatched = bench("--layout", "colocated", "-r", 3, "-a", 5, "--workloads", "W1")
     assert mismatched.returncode == 2 and "the same number" in mismatched.stderr

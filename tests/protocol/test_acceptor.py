@@ -262,6 +262,28 @@ def test_a_restarted_acceptor_promises_nothing_new_until_any_old_lease_has_run_o
     assert restarted.promised == B2 and later.persist
 
 
+def test_a_restarted_acceptor_counts_the_old_leases_from_when_it_runs_again():
+    """Not from its first Prepare: an election long after the restart is not held up."""
+    from concoord.protocol.acceptor import MAX_LEASE
+    restarted = Acceptor("a1", [("promise", B1)])
+    restarted.tick(10.0)
+    restarted.handle(Prepare("r2", B2, 1), 10.0 + MAX_LEASE / 2)
+    assert restarted.promised == B1
+    promised = restarted.handle(Prepare("r2", B2, 1), 10.0 + MAX_LEASE + 0.01)
+    assert restarted.promised == B2 and promised.persist
+
+
+def test_a_lease_granted_after_a_restart_does_not_shorten_the_wait_for_forgotten_ones():
+    from concoord.protocol.acceptor import MAX_LEASE
+    restarted = Acceptor("a1", [("promise", B1)])
+    restarted.tick(0.0)
+    restarted.handle(Heartbeat("r1", B1, 1, CONFIG, 0.1, 0.25), 0.1)
+    restarted.handle(Prepare("r2", B3, 1), 0.5)          # past the new lease, not the wait
+    assert restarted.promised == B1
+    restarted.handle(Prepare("r2", B3, 1), MAX_LEASE + 0.01)
+    assert restarted.promised == B3
+
+
 def test_a_leased_acceptor_refuses_other_ballots_until_the_lease_ends():
     acceptor = Acceptor("a1")
     acceptor.handle(Prepare("r1", B1, 1), 0.0)
