@@ -34,6 +34,9 @@ class ObjectModel:
         self._factory = factory or object_class
         self._pickled = _round_trips(self._factory())
 
+    # Only states this class pickled itself are ever unpickled: histories and anything read
+    # from a file or the network never reach pickle.loads.
+
     def initial(self):
         state = self._factory()
         return pickle.dumps(state, _PROTOCOL) if self._pickled else state

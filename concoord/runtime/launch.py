@@ -82,9 +82,10 @@ def _final_genesis_status(bootstrap):
         time.sleep(0.1)
 
 
-def _join(node_id, role, bootstrap):
-    """Ask the instance to add this node; returns the configuration it answered with."""
-    replicas = _bootstrap_replicas(bootstrap)
+def _join(node_id, role, bootstrap, replicas=None):
+    """Ask the instance to add this node (through ``replicas`` if already known); returns the
+    configuration it answered with."""
+    replicas = replicas or _bootstrap_replicas(bootstrap)
     proxy = ClientProxy(replicas, timeout=JOIN_TIMEOUT, role=security.NODE)
     try:
         return proxy._invoke("@join", (role, node_id), {})
@@ -96,7 +97,10 @@ def _join(node_id, role, bootstrap):
 
 def _bootstrap_replicas(bootstrap):
     """Joins go to replicas: the bootstrap replica and every replica it knows of."""
-    address, view = _bootstrap_status(bootstrap)
+    return _replicas_of(*_bootstrap_status(bootstrap))
+
+
+def _replicas_of(address, view):
     return [address] + [r for r in view.replicas if r != address]
 
 
@@ -211,8 +215,7 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits(), before
         storage.live_records = node.live_records
         _remember_identity(data_dir, node_id)
     runner = _runner(node_id, node, listener, limits, storage=storage)
-    if not records:
-        _refuse_if_member(node_id, bootstrap)
+    replicas = None if records else _refuse_if_member(node_id, bootstrap)
     if before_start is not None:
         before_start(runner)
     runner.start()
@@ -221,7 +224,7 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits(), before
         log.info("recovered %d records from %s; rejoining as the same acceptor", len(records),
                  data_dir)
     else:
-        _join(node_id, "acceptor", bootstrap)
+        _join(node_id, "acceptor", bootstrap, replicas)
         log.info("joined the instance as an acceptor")
     return runner
 
@@ -230,10 +233,11 @@ def _refuse_if_member(node_id, bootstrap):
     """An acceptor with no records on a member's address has lost that member's promises:
     stop before serving anything. (The instance refuses its join too, but until that answer
     it would answer Prepares as that member with none of them, and a leader campaigning then
-    could count it in a quorum.)"""
-    _, view = _bootstrap_status(bootstrap)
+    could count it in a quorum.) Returns the replicas to send the join to."""
+    address, view = _bootstrap_status(bootstrap)
     if node_id in view.acceptors:
         raise ConcoordError(AMNESIAC_ACCEPTOR.format(node_id))
+    return _replicas_of(address, view)
 
 
 def _remember_identity(data_dir, node_id):

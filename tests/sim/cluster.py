@@ -836,7 +836,7 @@ class Cluster:
         """Whether the join answered ``answer`` (the new configuration) added ``acceptor`` back
         to a configuration without it, at ``replica_id``'s view of the history."""
         joined = Configuration(*[tuple(group) for group in decode_value(answer)])
-        configs = self.nodes[replica_id].configs._configs
+        configs = [config for _, config in self.nodes[replica_id].configs.as_list()]
         index = max((i for i, config in enumerate(configs) if config == joined), default=0)
         return index > 0 and acceptor not in configs[index - 1].acceptors
 
