@@ -404,6 +404,10 @@ class Cluster:
 
     def _deliver(self, index):
         _, src, dest, msg = self.network.pop(index)
+        if src in self.crashed and self._watching(dest, src):
+            # A crashed node's connections close: its watcher notices and registers again
+            # (the notifications still in flight on that connection are lost with it).
+            return self._watch_connection_lost((None, src, dest, msg))
         if not self._connected(src, dest) or src in self.crashed or dest in self.crashed:
             return
         if dest in self.nodes:
@@ -505,6 +509,9 @@ class Cluster:
         if not dest.startswith("w"):
             return index
         return next(i for i, m in enumerate(self.network) if m[1] == src and m[2] == dest)
+
+    def _watching(self, watcher_id, replica_id):
+        return any(w.client_id == watcher_id and w.target == replica_id for w in self.watchers)
 
     def _watch_connection_lost(self, message):
         """A message lost on the way to a watcher is a connection lost: the proxy notices,
