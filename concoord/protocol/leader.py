@@ -133,9 +133,6 @@ class Leader:
         self.proposer.skipped_to(self.learner.slot_out)
         self._propose_more(now, effects)
 
-    def read_barrier(self):
-        return self.proposer.read_barrier()
-
     # ---- liveness and the read lease --------------------------------------------------------
 
     def on_heartbeat(self, msg, now, effects):

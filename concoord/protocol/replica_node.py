@@ -169,7 +169,7 @@ class ReplicaNode:
         if command.method in (WATCH, UNWATCH):
             return effects.watches.append((command, self.read_stamp(now)))
         if self.host.is_readonly(command.method) and self.leader.lease_valid(now):
-            self.reads.append((self.leader.read_barrier(), command))
+            self.reads.append((self.leader.proposer.read_barrier(), command))
             return self._serve_reads(now, effects)
         answers = self.learner if self.learner.runs_itself(command.method) else self.host
         state, stored = answers.lookup(command.client_id, command.number)
