@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from concoord.runtime.disk_log import FILE_NAME, HEADER, CorruptLogError, DiskLog
+from concoord.runtime.disk_log import FILE_NAME, HEADER, RESERVE, CorruptLogError, DiskLog
 from concoord.wire.codec import encode_record
 from concoord.wire.types import Ballot, Batch, Command, PValue
 
@@ -50,6 +50,50 @@ def test_a_damaged_record_before_the_tail_stops_the_acceptor(tmp_path):
     with pytest.raises(CorruptLogError, match="not at the end"):
         DiskLog(tmp_path).load()
     assert path.read_bytes() == bytes(data), "the damaged file must be left as it was"
+
+
+def killed_after_appending(tmp_path):
+    """A log whose process died after its appends: the file still holds the zeroed reserve."""
+    disk = DiskLog(tmp_path)
+    disk.load()
+    disk.append(RECORDS[:2])
+    disk.append(RECORDS[2:])
+    path = tmp_path / FILE_NAME
+    assert path.stat().st_size >= RESERVE, "the file is allocated ahead of its records"
+    return disk, path
+
+
+def test_a_log_left_with_its_reserve_loads_quietly_and_appends_after_its_records(tmp_path,
+                                                                                 caplog):
+    killed_after_appending(tmp_path)
+    disk = DiskLog(tmp_path)
+    assert disk.load() == RECORDS
+    assert "dropping" not in caplog.text, "the reserve is not a torn record"
+    disk.append(RECORDS[:1])
+    disk.close()
+    assert DiskLog(tmp_path).load() == RECORDS + RECORDS[:1]
+    exact = sum(HEADER.size + len(encode_record(r)) for r in RECORDS + RECORDS[:1])
+    assert (tmp_path / FILE_NAME).stat().st_size == exact, "a clean close cuts the reserve"
+
+
+def test_a_torn_record_followed_by_the_reserve_is_cut_not_refused(tmp_path, caplog):
+    """A crash in the middle of an append leaves part of a record and then the reserve's
+    zeros: that is a torn tail (never synced, never answered), not damage."""
+    disk, path = killed_after_appending(tmp_path)
+    body = encode_record(RECORDS[1])
+    os.pwrite(disk._fd, HEADER.pack(len(body), zlib.crc32(body)) + body[:len(body) // 2],
+              disk._end)
+    assert DiskLog(tmp_path).load() == RECORDS
+    assert "dropping" in caplog.text
+
+
+def test_damage_before_the_last_record_is_refused_with_the_reserve_too(tmp_path):
+    _, path = killed_after_appending(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[12] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptLogError, match="not at the end"):
+        DiskLog(tmp_path).load()
 
 
 def test_a_rewrite_replaces_the_file_with_the_live_records(tmp_path):
