@@ -7,7 +7,6 @@ clock and random generator) reads it. A context variable, not module state: two 
 process (the simulator's replicas, tests) or on two threads never see each other's call.
 """
 
-import contextlib
 import contextvars
 
 
@@ -31,14 +30,20 @@ def current():
     return _current.get()
 
 
-@contextlib.contextmanager
-def running(context):
-    """Make ``context`` current for the duration of a call."""
-    token = _current.set(context)
-    try:
-        yield context
-    finally:
-        _current.reset(token)
+class running:
+    """Make ``context`` current for the duration of a call (``with running(context):``; a
+    class, not a generator: it is on the path of every command)."""
+    __slots__ = ("context", "_token")
+
+    def __init__(self, context):
+        self.context = context
+
+    def __enter__(self):
+        self._token = _current.set(self.context)
+        return self.context
+
+    def __exit__(self, *exc_info):
+        _current.reset(self._token)
 
 
 def for_command(caller, parked, time, slot, command):

@@ -8,7 +8,6 @@ args). Parked calls (concoord.blocking) are replicated state kept here: which ca
 what a timed-out wait returns.
 """
 
-import contextlib
 
 from concoord import blocking
 from concoord.host import call_context
@@ -193,15 +192,18 @@ class ObjectHost:
             return f"<str() failed: {type(exc).__name__}>"
 
 
-@contextlib.contextmanager
-def _executing(host, caller, slot, time, command):
-    """Run one call in its own CallContext, and collect the wake-ups it produced."""
-    context = call_context.for_command(caller, host.parked, time, slot, command)
-    try:
-        with call_context.running(context):
-            yield
-    finally:
-        host._collect(context.wakeups)
+class _executing(call_context.running):
+    """Run one call in its own CallContext, and collect the wake-ups it produced (a class, not
+    a generator: it is on the path of every command)."""
+    __slots__ = ("host",)
+
+    def __init__(self, host, caller, slot, time, command):
+        super().__init__(call_context.for_command(caller, host.parked, time, slot, command))
+        self.host = host
+
+    def __exit__(self, *exc_info):
+        super().__exit__(*exc_info)
+        self.host._collect(self.context.wakeups)
 
 
 def _function(cls, name):
