@@ -38,6 +38,7 @@ class ObjectHost:
         self.parked = {}        # Caller -> value returned if the wait times out
         self.wakeups = []       # (client id, number, (status, value)) to deliver
         self._refusals = {}     # method -> refusal(method): the class does not change
+        self._properties = {}   # method -> whether the class has it as a property
 
     def refusal(self, method):
         """Why a client may not call ``method``, or None when it may."""
@@ -92,11 +93,19 @@ class ObjectHost:
             self.obj = self.object_class(*args, **kwargs)
             self._fail_all_parked("the object was re-initialised (__concoordinit__)")
             return None
-        if isinstance(getattr(self.object_class, method, None), property):
+        if self._is_property(method):
             if args or kwargs:
                 raise TypeError(f"{method} is a property: it takes no arguments")
             return getattr(self.obj, method)
         return getattr(self.obj, method)(*args, **kwargs)
+
+    def _is_property(self, method):
+        try:
+            return self._properties[method]
+        except KeyError:    # (only names refusal() let through get here: a bounded set)
+            self._properties[method] = isinstance(getattr(self.object_class, method, None),
+                                                  property)
+            return self._properties[method]
 
     def _executing(self, caller, slot, time, command):
         return _executing(self, caller, slot, time, command)
@@ -104,6 +113,8 @@ class ObjectHost:
     # ---- parked calls -------------------------------------------------------------------------
 
     def take_wakeups(self):
+        if not self.wakeups:        # the common case, after every command: nothing to take
+            return ()
         wakeups, self.wakeups = self.wakeups, []
         return wakeups
 
