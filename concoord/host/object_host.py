@@ -8,7 +8,6 @@ args). Parked calls (concoord.blocking) are replicated state kept here: which ca
 what a timed-out wait returns.
 """
 
-
 from concoord import blocking
 from concoord.host import call_context
 from concoord.errors import WireError
