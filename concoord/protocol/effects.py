@@ -1,7 +1,8 @@
 """What a protocol handler asks its driver to do, in order: persist, then send, then reply.
 
 The driver (the runtime or the simulator) must make ``persist`` records durable before any of
-``sends`` leave, because an acceptor's promise is only a promise once it survives a crash.
+``sends`` or ``replies`` leave, because an acceptor's promise is only a promise once it survives
+a crash (and a bootstrap replica's initial configuration only fixed once it does).
 
 A replica's handlers also hand over what the host must apply (concoord.host.HostedReplica does,
 before the node's next input): ``committed`` slots in order, then the lease ``reads`` that became
@@ -15,7 +16,7 @@ class Effects:
 
     def __init__(self):
         self.sends = []      # (destination node id, message)
-        self.persist = []    # acceptor records, opaque to the driver
+        self.persist = []    # records to make durable first (an acceptor's; a replica's genesis)
         self.replies = []    # ClientReply messages, delivered to reply.client_id if connected here
         self.committed = []  # learner.Committed: decided slots for the host to apply, in order
         self.reads = []      # (command, clock stamp): lease reads for the host to answer

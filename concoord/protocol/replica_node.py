@@ -26,6 +26,8 @@ from concoord.wire.values import decode_call_arguments, encode_value
 
 
 KEEPALIVE = "@keepalive"
+# The one record a replica persists (see _genesis_join): ("genesis", its initial Configuration).
+GENESIS_RECORD = "genesis"
 WATCH, UNWATCH = "@watch", "@unwatch"
 RETAINED_DECISIONS = 1024      # handed-over slots kept to catch peers up without a snapshot ...
 RETAINED_COMMANDS = 16384      # ... and at most about this many commands in them
@@ -200,7 +202,8 @@ class ReplicaNode:
 
     def _genesis_join(self, command, now, effects):
         """The first acceptor to reach the bootstrap replica completes the initial configuration
-        directly: with no acceptor, nothing can have been decided yet."""
+        directly: with no acceptor, nothing can have been decided yet. A restarted replica
+        replays the log from that configuration, so the driver records it before answering."""
         config = self.configs.latest
         if config.acceptors or self.learner.slot_out != 1:
             return False
@@ -212,6 +215,7 @@ class ReplicaNode:
             return False
         new = with_node(config, "acceptor", args[1])
         self.configs.set_genesis(new)
+        effects.persist.append((GENESIS_RECORD, new))   # on disk before the answer leaves
         result = (OK, encode_value([list(group) for group in new]))
         self.learner.record_own(command, result)
         reply(self.node_id, command, result, effects)

@@ -1,9 +1,7 @@
 """Starting `concoord replica` and `concoord acceptor` processes: bind, build the protocol node,
 join the running instance through its log, and serve until SIGINT/SIGTERM."""
 
-import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -20,8 +18,9 @@ from concoord.host.hosted_replica import HostedReplica
 from concoord.host.object_host import ObjectHost
 from concoord.protocol.timing import Timing
 from concoord.runtime.disk_log import DiskLog
-from concoord.runtime.durable_file import write_durably
 from concoord.runtime.node import NodeRunner
+from concoord.runtime.node_files import (GenesisFile, remember_genesis, remember_identity,
+                                         remembered_genesis, remembered_port)
 from concoord.runtime.ports import bind_listener
 from concoord.runtime.snapshot_store import SnapshotStore
 from concoord.runtime.node import MAX_IN_FLIGHT
@@ -30,8 +29,6 @@ from concoord.wire.types import Configuration
 
 log = logging.getLogger("concoord.launch")
 JOIN_TIMEOUT = 30.0
-IDENTITY_FILE = "node-id"
-GENESIS_FILE = "genesis.json"
 
 
 class Limits(NamedTuple):
@@ -108,9 +105,9 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
                   limits=Limits(), before_start=None):
     """With ``data_dir`` a restarted replica resumes as the same member: it rebuilds the object
     by replaying the log from the instance's initial configuration (peers or acceptors)."""
-    remembered = _remembered_genesis(data_dir)
+    remembered = remembered_genesis(data_dir) if data_dir else None
     if remembered is not None and port is None:
-        port = _remembered_port(data_dir)
+        port = remembered_port(data_dir)
     listener, node_id = _listen(addr, port)
     peers = set()
     if remembered is not None:
@@ -124,11 +121,13 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
                          incarnation=time.time_ns())
     node.known_peers = peers        # catch up from live replicas, not only the genesis ones
     node.leader.clock_offset = time.time() - time.monotonic()   # batches carry wall-clock time
-    snapshots = None
+    snapshots = storage = None
     if data_dir:
         snapshots = SnapshotStore(data_dir)
         snapshots.restore(node)
-    runner = _runner(node_id, node, listener, limits, snapshots=snapshots)
+        if remembered is None and not bootstrap:    # it will fix the initial configuration
+            storage = GenesisFile(data_dir, node_id)
+    runner = _runner(node_id, node, listener, limits, snapshots=snapshots, storage=storage)
     if before_start is not None:
         before_start(runner)
     runner.start()
@@ -138,9 +137,9 @@ def start_replica(object_class, addr, port, bootstrap, data_dir=None, timing=Tim
     elif bootstrap:
         _join(node_id, "replica", bootstrap)
         _expect_membership(runner)
+        if data_dir:
+            remember_genesis(data_dir, node_id, genesis)
         log.info("joined the instance as a replica")
-    if data_dir and remembered is None:
-        _remember_genesis_when_complete(runner, data_dir, node_id)
     threading.Thread(target=_rejoin_when_removed, args=(runner,), daemon=True,
                      name="concoord-rejoin").start()
     return runner
@@ -171,32 +170,6 @@ def _rejoin_when_removed(runner, interval=2.0):
                 log.warning("could not rejoin the instance yet: %s", exc)
 
 
-def _remembered_genesis(data_dir):
-    try:
-        with open(os.path.join(data_dir, GENESIS_FILE)) as f:
-            groups = json.load(f)
-        return Configuration(*(tuple(group) for group in groups))
-    except (TypeError, OSError, ValueError):
-        return None
-
-
-def _remember_genesis_when_complete(runner, data_dir, node_id):
-    """The initial configuration is final once it has an acceptor (a bootstrap replica gets
-    its first one later); record it then, with this node's identity."""
-    os.makedirs(data_dir, exist_ok=True)
-
-    def watch():
-        while not runner.stopping.is_set():
-            genesis = runner.call(lambda node: node.configs.config_for(1))
-            if genesis.acceptors:
-                _remember_identity(data_dir, node_id)
-                write_durably(os.path.join(data_dir, GENESIS_FILE),
-                              json.dumps([list(group) for group in genesis]))
-                return
-            time.sleep(0.1)
-    threading.Thread(target=watch, name="concoord-genesis", daemon=True).start()
-
-
 def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits(), before_start=None):
     """With ``data_dir`` the acceptor keeps its promises on disk and, restarted with the same
     directory (and address), resumes as the same member without joining again."""
@@ -208,12 +181,12 @@ def start_acceptor(addr, port, bootstrap, data_dir=None, limits=Limits(), before
         raise ConcoordError("an acceptor joins a running instance: give -b BOOT (only a "
                             "restart from a --data-dir that holds its promises may omit it)")
     if port is None and records:
-        port = _remembered_port(data_dir)
+        port = remembered_port(data_dir)
     listener, node_id = _listen(addr, port)
     node = AcceptorNode(node_id, records or ())
     if storage is not None:
         storage.live_records = node.live_records
-        _remember_identity(data_dir, node_id)
+        remember_identity(data_dir, node_id)
     runner = _runner(node_id, node, listener, limits, storage=storage)
     replicas = None if records else _refuse_if_member(node_id, bootstrap)
     if before_start is not None:
@@ -238,19 +211,6 @@ def _refuse_if_member(node_id, bootstrap):
     if node_id in view.acceptors:
         raise ConcoordError(AMNESIAC_ACCEPTOR.format(node_id))
     return _replicas_of(address, view)
-
-
-def _remember_identity(data_dir, node_id):
-    write_durably(os.path.join(data_dir, IDENTITY_FILE), node_id + "\n")
-
-
-def _remembered_port(data_dir):
-    """A restarted acceptor must come back at the address the others know it by."""
-    try:
-        with open(os.path.join(data_dir, IDENTITY_FILE)) as f:
-            return int(f.read().strip().rpartition(":")[2])
-    except (OSError, ValueError):
-        return None
 
 
 def serve_until_signalled(*runners):

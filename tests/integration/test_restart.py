@@ -2,6 +2,7 @@
 
 import signal
 
+from concoord import security
 from concoord.bench.cluster import LocalCluster
 from concoord.client.proxy import ClientProxy
 from concoord.client.status import query_status
@@ -45,5 +46,29 @@ def test_an_acceptor_restarts_from_its_data_dir_without_bootstrap():
             cluster.signal(other, signal.SIGKILL)
             proxy._invoke("increment")
             assert proxy._invoke("getvalue") == 2
+    finally:
+        cluster.stop()
+
+
+def test_a_bootstrap_replica_killed_right_after_admitting_its_first_acceptor_keeps_it():
+    """Bug (issue 13, _genesis_join): the bootstrap replica answered its first acceptor's join
+    before recording the initial configuration (a thread wrote genesis.json up to 0.1 s
+    later). SIGKILLed right after the answer, it came back as a new instance with no acceptor,
+    while the acceptor it had admitted went on as a member of the old one."""
+    cluster = LocalCluster(COUNTER, replicas=1, acceptors=1)
+    try:
+        bootstrap, acceptor = cluster.replicas[0], cluster.acceptors[0]
+        cluster._spawn("replica", [], bootstrap)
+        cluster._wait(lambda: query_status(bootstrap), "the bootstrap replica to answer")
+        joining = ClientProxy([bootstrap], timeout=20, role=security.NODE)
+        try:
+            joining._invoke("@join", ("acceptor", acceptor), {})
+            cluster.signal(bootstrap, signal.SIGKILL)     # at once: no time for a lazy write
+        finally:
+            joining.close()
+        cluster.procs[bootstrap].wait()
+        cluster._spawn("replica", [], bootstrap)
+        cluster._wait(lambda: query_status(bootstrap), "the restarted replica to answer")
+        assert query_status(bootstrap)["acceptors"] == [acceptor]
     finally:
         cluster.stop()

@@ -401,3 +401,25 @@ def test_a_leader_that_installs_a_snapshot_goes_on_proposing():
     net.hold = lambda src, dest, msg: False
     net.run(0.5)
     assert net.reply_to(waiting) is not None and net.reply_to(waiting).status == OK
+
+
+def test_the_bootstrap_replica_persists_its_initial_configuration_before_answering():
+    """Bug (issue 13, _genesis_join): the bootstrap replica answered its first acceptor's join
+    with nothing to persist, and the runtime wrote genesis.json from a thread up to 0.1 s
+    later: killed in between, the replica came back with no acceptor, while the acceptor it
+    had admitted (and what was decided through it) went on without it. The configuration is
+    now a persist record, durable before the answer leaves (effects.py's contract)."""
+    from concoord.host.hosted_replica import HostedReplica
+    from concoord.protocol.replica_node import GENESIS_RECORD
+    from concoord.wire.messages import ClientRequest
+    from concoord.wire.types import Command, Configuration
+    from concoord.wire.values import encode_call_arguments
+    from tests.sim.model import AppendLog
+
+    node = HostedReplica("r0", Configuration(("r0",), ()), AppendLog(), 0.0)
+    join = Command("a0", 1, "@join", encode_call_arguments(["acceptor", "a0"], {}))
+    effects = node.handle(ClientRequest("a0", join), 0.0)
+    genesis = Configuration(("r0",), ("a0",))
+    assert effects.persist == [(GENESIS_RECORD, genesis)]
+    assert [reply.status for reply in effects.replies] == [OK]
+    assert node.configs.config_for(1) == genesis
