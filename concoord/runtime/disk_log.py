@@ -50,6 +50,7 @@ class DiskLog:
         self._fd = None
         self._end = 0               # where the next record goes
         self._allocated = 0         # the file's size: records, then the zeroed reserve
+        self._can_allocate = hasattr(os, "posix_fallocate")    # False: appends extend the file
 
     def load(self):
         """The records that survived, in order; a torn or corrupt tail is cut off."""
@@ -116,12 +117,16 @@ class DiskLog:
     def _reserve(self, size):
         """Allocate the file ahead of ``size`` more bytes, and make its new size durable, so
         that the appends within it need only fdatasync."""
-        if self._end + size <= self._allocated:
+        if self._end + size <= self._allocated or not self._can_allocate:
             return
         allocated = self._end + size + RESERVE
         try:
             os.posix_fallocate(self._fd, self._allocated, allocated - self._allocated)
-        except (AttributeError, OSError):      # not offered here: appends extend the file
+        except OSError as exc:
+            # Not offered by this filesystem: appends extend the file (fdatasync then makes
+            # each new size durable too). Anything else (a full disk): the write says so.
+            if exc.errno in (errno.EOPNOTSUPP, errno.ENOSYS):
+                self._can_allocate = False
             return
         os.fsync(self._fd)
         self._allocated = allocated

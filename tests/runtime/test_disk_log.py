@@ -147,3 +147,49 @@ def test_a_log_written_by_wire_version_2_loads_after_the_upgrade(tmp_path):
     log.close()
     # and what this version writes for them is the very same bytes
     assert [encode_record(r) for r in expected[:3]] == VERSION_2_RECORDS[:3]
+
+
+def test_a_filesystem_without_fallocate_is_asked_once(tmp_path, monkeypatch):
+    """Where posix_fallocate is not offered (EOPNOTSUPP), the log extends the file with each
+    append (fdatasync makes the new size durable too) and stops asking: a failing syscall on
+    every append was the cost of every write on such a filesystem."""
+    import errno
+    from concoord.runtime import disk_log
+    calls = []
+
+    def unsupported(fd, offset, length):
+        calls.append(length)
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(disk_log.os, "posix_fallocate", unsupported)
+    disk = DiskLog(tmp_path)
+    disk.load()
+    for record in RECORDS:
+        disk.append([record])
+    disk.close()
+    assert len(calls) == 1
+    assert DiskLog(tmp_path).load() == RECORDS
+
+
+def test_a_full_disk_at_allocation_is_asked_again(tmp_path, monkeypatch):
+    """ENOSPC from posix_fallocate is not "unsupported": the append goes on (its own write
+    says whether the record fits), and the next one tries to allocate again."""
+    import errno
+    from concoord.runtime import disk_log
+    calls = []
+    real = os.posix_fallocate
+
+    def full_once(fd, offset, length):
+        calls.append(length)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, offset, length)
+
+    monkeypatch.setattr(disk_log.os, "posix_fallocate", full_once)
+    disk = DiskLog(tmp_path)
+    disk.load()
+    disk.append(RECORDS[:1])
+    disk.append(RECORDS[1:])
+    disk.close()
+    assert len(calls) == 2
+    assert DiskLog(tmp_path).load() == RECORDS
