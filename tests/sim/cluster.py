@@ -9,13 +9,17 @@ every step the checker asserts agreement, state = fold(decisions) and exactly-on
 after healing everything, every submitted command must have been decided.
 
 Faults added for issue 13 (each has an injected bug it catches: tests/sim/test_faults.py):
-bursts of acceptor changes inside one WINDOW, with the leaving acceptors cut off from the
-leader and slow towards it, and a follower that missed the burst; a candidate that reaches one
-acceptor and dies; acceptors whose disk is wiped asking to join again under their old id;
-power loss of what was written but not fsynced; large values near the frame limit. Checks
-added: every acceptor keeps what it acknowledged (promised ballots never go down, accepted
-values are reported until forgotten by GC), replicas follow only ballots that became active,
-and a member never ignores the live leader's heartbeats for long.
+bursts of acceptor changes inside one WINDOW, and a follower that missed the burst; while
+the leader proposes the removals, a partition that forms one direction first (the acceptors
+on the far side, a quorum of every set but the newest, answer the leader late, then nothing
+more gets through; read-heavy runs make a lease read likely in between); a candidate that
+reaches one acceptor and dies; acceptors whose disk is wiped asking to join again under
+their old id; power loss of what was written but not fsynced; large values near the frame
+limit. Checks added: every acceptor keeps what it acknowledged (promised ballots never go
+down, accepted values are reported until forgotten by GC), replicas follow only ballots that
+became active, a member never ignores the live leader's heartbeats for long, and every lease
+read is served while a quorum of every acceptor set that governs an unapplied slot would
+refuse another leader (_check_lease).
 """
 
 import random
@@ -230,6 +234,10 @@ class Cluster:
         # default (1, batching under load), a little more, or the whole window (the most
         # concurrent slots, which recovery bugs need to show).
         self.batching_depth = self.rng.choice([1, 2, 10])
+        # Of client calls, the reads the leader may answer from its lease: some workloads are
+        # mostly writes, coordination ones mostly reads (a lease read race needs a read to
+        # arrive within a lease of a partition forming).
+        self.read_share = self.rng.choice(self.READ_SHARES)
         # Replicas with a data directory restart from their last snapshot; without one they
         # come back empty (and whole again only once caught up): both are supported setups.
         self.durable_replicas = self.rng.random() < 0.5
@@ -267,7 +275,9 @@ class Cluster:
         self.retired = set()
         self.scheduled = []          # (time, is a fault, action): later halves of faults
         self.burst_removals = []     # (admin, acceptor) to remove once the burst's joins are in
-        self.burst_split = None      # (leader, acceptors leaving) to cut apart after that
+        self.burst_split = None      # (follower, acceptors) to split off once removals are out
+        self.split_when_proposed = None  # (removals, follower, acceptors): split when a
+                                         # leader proposes the removals (_split_from_leader)
         self.active_ballots = set()  # every ballot some leader has led with
         self.acknowledged_promise = {}   # acceptor -> highest ballot it answered with
         self.acknowledged_accepts = {}   # acceptor -> {slot: highest ballot it said it accepted}
@@ -359,6 +369,12 @@ class Cluster:
             self.disks[node_id].extend(effects.persist)   # durable before anything is sent
         if node_id in self.disks:
             self._check_acceptor_answers(node_id, effects.sends)
+        elif self.split_when_proposed and self._proposes_all(node_id, self.split_when_proposed[0]):
+            # A partition may form at any moment: this is the one that matters, with the
+            # burst's removals in flight (they change the newest acceptor set).
+            _, lagging, cut_off = self.split_when_proposed
+            self.split_when_proposed = None
+            self._split_from_leader(node_id, lagging, cut_off)
         for dest, msg in effects.sends:
             if self.big_values and not fits_in_a_frame(msg):
                 # The runtime's encode raises: this send and the rest of the output are lost.
@@ -470,7 +486,7 @@ class Cluster:
     # ---- steps ---------------------------------------------------------------------------------
 
     TICK = 0.005
-    READ_SHARE = 0.3          # of client calls: reads the leader may answer from its lease
+    READ_SHARES = (0.3, 0.8)  # of client calls, drawn per run (see __init__)
     FAULT_INTERVAL = 0.15     # mean sim-seconds between faults
 
     def step(self, faulty):
@@ -537,11 +553,13 @@ class Cluster:
         if self.burst_removals and all(a.outstanding is None for a in self.admins):
             for admin, acceptor in self.burst_removals:
                 self._post(admin.client_id, *admin.next_request(self.now, "@remove", (acceptor,)))
-            self.burst_removals = []
             if self.burst_split and self.faulty_step:    # not once healed
-                self._schedule(self.rng.uniform(0, 0.02), True,
-                               lambda split=self.burst_split: self._split_old_from_new(*split))
-                self.burst_split = None
+                removals = [admin.outstanding for admin, _ in self.burst_removals]
+                self.split_when_proposed = (removals,) + self.burst_split
+            self.burst_removals = []
+            self.burst_split = None
+        elif self.split_when_proposed and all(a.outstanding is None for a in self.admins):
+            self.split_when_proposed = None     # the removals were answered: too late
         self._rejoin_removed_replicas()     # as `concoord replica` does, also while settling
         for replica in self.replica_ids:
             self._whole(replica)            # notes who is out of the view, to catch up later
@@ -560,7 +578,7 @@ class Cluster:
     def _client_step(self):
         client = self.rng.choice(self.clients[:self.n_workers])
         if client.outstanding is None and self.submitting:
-            method = "count" if self.rng.random() < self.READ_SHARE else "append"
+            method = "count" if self.rng.random() < self.read_share else "append"
             encoded = None
             if self.big_values and method == "append" and self.rng.random() < 0.3:
                 sizes = EDGE_SIZES if self.rng.random() < 0.02 else BIG_SIZES
@@ -710,8 +728,9 @@ class Cluster:
     def _reconfigure_burst(self):
         """Several acceptor changes submitted at once by different administrators: decided in
         one slot or a few, inside one WINDOW, so a leader's next slots are still governed by
-        an older acceptor set than the one in charge of later slots (issue 13, bug 2). Often
-        a partition then splits the old set from the new one and from the leader."""
+        older acceptor sets than the one in charge of later slots (issue 13, bug 2). Often a
+        follower misses the burst, and a partition then cuts the leader off from a quorum of
+        those older sets while it keeps a quorum of the newest (_split_from_leader)."""
         if self.burst_removals or \
                 any(admin.outstanding is not None for admin in [self.admin] + self.admins):
             return
@@ -727,28 +746,55 @@ class Cluster:
         for admin, acceptor in zip(self.admins, joining):
             self._post(admin.client_id, *admin.next_request(self.now, "@join",
                                                             ("acceptor", acceptor)))
-        # The removals go out as soon as the joins are acknowledged (usually a slot or two
-        # later): no acceptor set, even one that governs a single slot, shrinks.
-        self.burst_removals = list(zip(self.admins[swaps:], leaving))
+        # Each administrator removes an old acceptor once its new one is in (_tick_nodes):
+        # no acceptor set, even one that governs a single slot, shrinks.
+        self.burst_removals = list(zip(self.admins, leaving))
+        self.burst_split = None
         leaders = [n for n in self.replica_ids if n not in self.crashed
                    and self.nodes[n].leader.is_active]
         followers = [n for n in self.replica_ids if n not in self.crashed and n not in leaders]
-        if leaders and followers and self.rng.random() < 0.7:
-            # A follower misses the whole burst (it stops hearing the leader), and once the
-            # removals are out, the leader's messages stop reaching the acceptors that left
-            # (theirs still reach it): the follower may win the old set alone.
-            leader, lagging = leaders[0], self.rng.choice(followers)
-            self.cut_links |= {(leader, lagging), (lagging, leader)}
-            self.slow_links |= {(acceptor, leader) for acceptor in leaving}
-            self.burst_split = (leader, leaving)
+        if self.rng.random() < 0.7:
+            # A follower misses the whole burst (it stops hearing the leader); when the
+            # removals are proposed, it is on the far side of a partition with the leaving
+            # acceptors and a minority of the new set: together, a quorum of every set
+            # but the newest.
+            lagging = self.rng.choice(followers or self.replica_ids)
+            if leaders and followers:
+                self.cut_links |= {(leaders[0], lagging), (lagging, leaders[0])}
+            staying = [a for a in config.acceptors if a not in leaving] + joining
+            cut_off = leaving + self.rng.sample(staying, len(staying) - (len(staying) // 2 + 1))
+            self.burst_split = (lagging, cut_off)
 
     def _schedule(self, delay, fault, action):
         self.scheduled.append((self.now + delay, fault, action))
         self.scheduled.sort(key=lambda entry: entry[0])
 
-    def _split_old_from_new(self, leader, old):
-        self.cut_links |= {(leader, acceptor) for acceptor in old}
-        self.fault_mix["split_old_from_new"] = self.fault_mix.get("split_old_from_new", 0) + 1
+    def _proposes_all(self, replica_id, commands):
+        """Whether ``replica_id`` leads and has every one of ``commands`` in phase 2."""
+        leader = self.nodes[replica_id].leader
+        proposed = {command for batch in leader.proposer.proposals.values()
+                    for command in batch.commands}
+        return leader.is_active and all(command in proposed for command in commands)
+
+    def _split_from_leader(self, leader, lagging, cut_off):
+        """A partition forms as networks fail, one direction before the other: the path from
+        the ``cut_off`` acceptors to the leader congests first (what they send it arrives up
+        to 0.3 s late, past an election timeout), and a few ms later everything else between
+        the two sides fails; ``lagging`` is on their side. So the leader may still hear that
+        they accepted its proposals after their leases ran out and another leader could have
+        won them: only a lease from every set that governs its next slots makes its reads
+        safe (issue 13, bug 2)."""
+        self.slow_links |= {(acceptor, leader) for acceptor in cut_off}
+        self._schedule(self.rng.uniform(0.005, 0.02), True,
+                       lambda: self._cut_apart(leader, lagging, cut_off))
+
+    def _cut_apart(self, leader, lagging, cut_off):
+        near = [a for a in self.acceptor_ids if a not in cut_off]
+        self.cut_links |= {(leader, acceptor) for acceptor in cut_off}
+        if lagging != leader:
+            self.cut_links |= {(leader, lagging), (lagging, leader)}
+            self.cut_links |= {(lagging, a) for a in near} | {(a, lagging) for a in near}
+        self.fault_mix["split_from_leader"] = self.fault_mix.get("split_from_leader", 0) + 1
 
     def _lone_candidate(self, tries=6):
         """A replica whose election timer fired campaigns (maybe twice) but reaches a single
@@ -884,6 +930,7 @@ class Cluster:
         self.slow_links.clear()
         self.scheduled = [entry for entry in self.scheduled if not entry[1]]
         self.burst_split = None
+        self.split_when_proposed = None
         for node_id in self._restartable():
             self._restart(node_id)
 
