@@ -14,12 +14,14 @@ the leader proposes the removals, a partition that forms one direction first (th
 on the far side, a quorum of every set but the newest, answer the leader late, then nothing
 more gets through; read-heavy runs make a lease read likely in between); a candidate that
 reaches one acceptor and dies; acceptors whose disk is wiped asking to join again under
-their old id; power loss of what was written but not fsynced; large values near the frame
-limit. Checks added: every acceptor keeps what it acknowledged (promised ballots never go
-down, accepted values are reported until forgotten by GC), replicas follow only ballots that
-became active, a member never ignores the live leader's heartbeats for long, and every lease
-read is served while a quorum of every acceptor set that governs an unapplied slot would
-refuse another leader (_check_lease).
+their old id; power loss of what was written but not fsynced (by an acceptor, a replica, or
+with data directories the whole instance at once: a replica comes back with its last synced
+snapshot); large values near the frame limit. Checks added: every acceptor keeps what it
+acknowledged (promised ballots never go down, accepted values are reported until forgotten
+by GC); replicas follow only ballots that became active; a member never ignores the live
+leader's heartbeats for long; every lease read is served while a quorum of every acceptor
+set that governs an unapplied slot would refuse another leader (_check_lease); acceptors
+forget only slots some replica holds in a synced snapshot (_check_forgotten).
 """
 
 import random
@@ -198,7 +200,8 @@ class SimWatcher:
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
                  faults=True, clock_skew=None, sends_before_fsync=False, big_values=None,
-                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False):
+                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False,
+                 reports_unsynced_snapshots=False):
         self.rng = random.Random(seed)
         self.seed = seed
         self.now = 0.0
@@ -221,6 +224,10 @@ class Cluster:
         # The broken launcher: a wiped acceptor serves while its join is pending.
         self.serves_before_admitted = serves_before_admitted
         self.unsynced = {a: [] for a in self.acceptor_ids}
+        # A replica driver that reports a snapshot durable once it is renamed into place,
+        # before the directory is synced (the rename then reaches the disk at a later tick,
+        # as the kernel's writeback would); a power loss in between brings the older back.
+        self.reports_unsynced_snapshots = reports_unsynced_snapshots
         # Every node reads its own clock, running at its own rate: within the documented
         # bound (Timing.clock_drift) unless a test asks for more, to show leases break then.
         skew = self.rng.choice([0.0, 0.02, 0.04]) if clock_skew is None else clock_skew
@@ -228,7 +235,8 @@ class Cluster:
                            for n in self.replica_ids + self.acceptor_ids}
         self.nodes = {}
         self.executed = {}           # replica -> number of entries checked so far
-        self.snapshots = {}          # replica -> its last snapshot "on disk"
+        self.snapshots = {}          # replica -> (slot_out, its last snapshot on disk, synced)
+        self.unsynced_snapshots = {}     # replica -> (slot_out, a newer one renamed, not synced)
         self.incarnations = 0
         # How many slots of new commands a leader keeps in phase 2 at once: the production
         # default (1, batching under load), a little more, or the whole window (the most
@@ -306,8 +314,11 @@ class Cluster:
                                    else RETAINED_DECISIONS)
         node.leader.batcher.depth = self.batching_depth
         node.durable = self.durable_replicas
-        if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
-            node.install_snapshot(self.snapshots[node_id])
+        # A replica restarts from its last snapshot on disk (a process kill loses nothing
+        # written, synced or not; a power loss took the unsynced one: _power_loss).
+        _, snapshot = self.unsynced_snapshots.get(node_id, self.snapshots.get(node_id, (0, None)))
+        if snapshot is not None:
+            node.install_snapshot(snapshot)
             node.durable_slot = node.learner.slot_out
         elif not self.durable_replicas and node_id in self.nodes:
             # Like `concoord replica -b` without a data directory: it starts from the genesis
@@ -320,14 +331,22 @@ class Cluster:
         self.executed[node_id] = -1
 
     def _persist_snapshots(self):
-        """Replicas write a snapshot every few slots, like a replica with a data directory."""
+        """Replicas write a snapshot every few slots, like a replica with a data directory:
+        written, fsynced, renamed into place and the directory fsynced (snapshot_store.py)
+        before the replica reports it durable and acceptors may forget the slots it holds."""
         if not self.durable_replicas:
             return
         for node_id in self.replica_ids:
             node = self.nodes[node_id]
+            if node_id in self.unsynced_snapshots and self.rng.random() < LAZY_SYNC:
+                self.snapshots[node_id] = self.unsynced_snapshots.pop(node_id)   # writeback
             if node_id not in self.crashed and \
                     node.learner.slot_out >= node.durable_slot + SNAPSHOT_EVERY:
-                self.snapshots[node_id] = node.take_snapshot()
+                snapshot = (node.learner.slot_out, node.take_snapshot())
+                if self.reports_unsynced_snapshots:    # BROKEN driver: see __init__
+                    self.unsynced_snapshots[node_id] = snapshot
+                else:
+                    self.snapshots[node_id] = snapshot
                 node.durable_slot = node.learner.slot_out
 
     def clock(self, node_id):
@@ -895,15 +914,39 @@ class Cluster:
 
     def _power_loss(self):
         """A durable node loses power: what it wrote but did not fsync is gone (a correct
-        driver fsyncs before anything leaves, so nothing it answered for is lost)."""
-        alive = [a for a in self.acceptor_ids if a not in self.crashed]
-        if alive and self._may_crash_one_of(self.acceptor_ids):
+        driver fsyncs before anything leaves or is reported durable, so nothing it answered
+        for is lost). Now and then the whole instance does (a data-centre outage): with data
+        directories, every node comes back with what it had synced."""
+        roll = self.rng.random()
+        if roll < 0.2 and self.durable_replicas:
+            return self._blackout()
+        group = self.replica_ids if roll > 0.6 and self.durable_replicas else self.acceptor_ids
+        alive = [n for n in group if n not in self.crashed and self._may_crash_one_of(group, n)]
+        if alive:
             victim = self.rng.choice(alive)
-            self.unsynced[victim] = []
+            self._lose_unsynced(victim)
             self._crash_node(victim)
+
+    def _lose_unsynced(self, node_id):
+        self.unsynced.get(node_id, []).clear()
+        self.unsynced_snapshots.pop(node_id, None)
+
+    def _blackout(self):
+        """Every node loses power at once; it comes back a moment later."""
+        for node_id in self.replica_ids + self.acceptor_ids:
+            self._lose_unsynced(node_id)
+            if node_id not in self.crashed:
+                self._crash_node(node_id)
+        self.fault_mix["blackout"] = self.fault_mix.get("blackout", 0) + 1
+        self._schedule(self.rng.uniform(0.05, 0.3), True, self._power_back)
+
+    def _power_back(self):
+        for node_id in self._restartable():
+            self._restart(node_id)
 
     def _latest_config(self):
         replicas = [self.nodes[r].learner for r in self.replica_ids if r not in self.crashed]
+        replicas = replicas or [self.nodes[r].learner for r in self.replica_ids]   # blackout
         return max(replicas, key=lambda r: r.slot_out).configs.latest
 
     def _rolling_restart(self):
@@ -940,7 +983,7 @@ class Cluster:
         node = self.nodes[node_id]
         node.check_invariants()
         if isinstance(node, AcceptorNode):
-            return
+            return self._check_forgotten(node_id, node.gc_below)
         self._check_followed_ballot(node_id, node.leader)
         replica = node.learner
         for slot, batch in replica.decisions.items():
@@ -954,6 +997,17 @@ class Cluster:
             if entries != fold(self.decided, replica.slot_out):
                 raise Violation(f"{node_id}: state is not the fold of its decisions")
             self.executed[node_id] = len(entries)
+
+    def _check_forgotten(self, acceptor, gc_below):
+        """With data directories, an acceptor forgets only slots some replica has in a
+        synced snapshot: else a power loss of the whole instance (_blackout) loses them."""
+        if not self.durable_replicas:
+            return
+        synced = max((slot for slot, _ in self.snapshots.values()), default=1)
+        if gc_below > synced:
+            raise Violation(f"{acceptor} forgot the slots below {gc_below}, but no replica has "
+                            f"a synced snapshot past slot {synced - 1}: a power loss of the "
+                            f"whole instance would lose them")
 
     def _check_lease(self, node_id, command):
         """A read served from a lease: no other leader may be able to decide a slot this
