@@ -123,12 +123,15 @@ def test_large_values_keep_every_invariant(acceptors):
 
 
 def test_every_new_fault_is_drawn():
-    """(split_from_leader and blackout are the rarest: a burst that reaches its removals,
-    a power loss in a run with data directories.)"""
+    """Within a few dozen runs (split_from_leader and blackout are the rarest: a burst that
+    reaches its removals, a power loss of the whole instance in a run with data directories)."""
     from collections import Counter
+    kinds = ("reconfigure_burst", "split_from_leader", "lone_candidate", "amnesia",
+             "power_loss", "blackout")
     mix = Counter()
-    for seed in range(20):
+    for seed in range(60):      # (all drawn by seed 32)
         mix.update(run(seed, STEPS, 3).fault_mix)
-    for kind in ("reconfigure_burst", "split_from_leader", "lone_candidate", "amnesia",
-                 "power_loss", "blackout"):
+        if all(mix[kind] for kind in kinds):
+            break
+    for kind in kinds:
         assert mix[kind] > 0, mix
