@@ -49,7 +49,7 @@ class Acceptor:
         if isinstance(msg, Prepare):
             return self._on_prepare(msg, now)
         if isinstance(msg, Accept):
-            return self._on_accept(msg)
+            return self._on_accept(msg, now)
         if isinstance(msg, Heartbeat):
             return self._on_heartbeat(msg, now)
         return Effects()
@@ -82,9 +82,7 @@ class Acceptor:
         reads locally and must not be superseded before its lease ends. (A restarted acceptor
         forgot its leases; leaders wait a full lease after a start before serving reads.)"""
         effects = Effects()
-        leased = (self.lease_holder is not None and now < self.lease_until
-                  and msg.ballot != self.lease_holder)
-        if msg.ballot > self.promised and not leased:
+        if msg.ballot > self.promised and not self._leased_to_another(msg.ballot, now):
             self._promise(msg.ballot, effects)
         accepted, more_from = self._report(max(msg.from_slot, msg.resume_at))
         effects.send(msg.src, Promise(self.node_id, self.promised, msg.from_slot, accepted,
@@ -104,9 +102,17 @@ class Acceptor:
             report.append(pvalue)      # the first always goes: a batch alone fits a frame
         return tuple(report), 0
 
-    def _on_accept(self, msg):
+    def _leased_to_another(self, ballot, now):
+        return (self.lease_holder is not None and now < self.lease_until
+                and ballot != self.lease_holder)
+
+    def _on_accept(self, msg, now):
+        """An Accept of a higher ballot promises it too: not while another ballot's lease
+        runs. (Its leader may have won an older acceptor set without us, one the leaseholder
+        no longer leases; promised here, we would count in the newer set for it too.)"""
         effects = Effects()
-        if msg.ballot >= self.promised and msg.slot >= self.gc_below:
+        leased = msg.ballot > self.promised and self._leased_to_another(msg.ballot, now)
+        if msg.ballot >= self.promised and msg.slot >= self.gc_below and not leased:
             self._promise(msg.ballot, effects)
             pvalue = PValue(msg.ballot, msg.slot, msg.batch)
             if self.accepted.get(msg.slot) != pvalue:

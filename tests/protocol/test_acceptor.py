@@ -293,3 +293,22 @@ def test_a_leased_acceptor_refuses_other_ballots_until_the_lease_ends():
     assert acceptor.promised == B1
     acceptor.handle(Prepare("r2", B2, 1), 1.3)
     assert acceptor.promised == B2
+
+
+def test_a_leased_acceptor_accepts_no_higher_ballot_until_the_lease_ends():
+    """Bug (found by the simulator, seed 395 of tests.sim.run at 3 acceptors): only a Prepare
+    respected the lease; an Accept of a higher ballot raised the promise anyway. A leader
+    that won an older acceptor set without this acceptor (its slots were no longer
+    governed, so the leaseholder no longer heartbeat its other acceptors) sent it an Accept
+    for one of them, and then counted this acceptor's promise in the newer set too: it could
+    decide a slot the leaseholder had not applied while that one served reads."""
+    acceptor = Acceptor("a1")
+    acceptor.handle(Prepare("r1", B1, 1), 0.0)
+    acceptor.handle(Heartbeat("r1", B1, 1, CONFIG, 1.0, 0.25), 1.0)
+    refused = acceptor.handle(accept(B3, 4, X, src="r2"), 1.1)
+    assert only_send(refused) == ("r2", Accepted("a1", B1, 4))
+    assert acceptor.promised == B1 and acceptor.accepted == {} and not refused.persist
+    _, promise = only_send(acceptor.handle(Prepare("r2", B3, 5), 1.2))
+    assert promise.ballot == B1
+    acceptor.handle(accept(B3, 4, X, src="r2"), 1.3)       # the lease has run out
+    assert acceptor.promised == B3 and acceptor.accepted == {4: PValue(B3, 4, X)}

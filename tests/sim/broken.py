@@ -60,11 +60,13 @@ class LatestConfigLeaseLeader(Leader):
     leader while another leader wins the older set that still governs its next slot. (As the
     code before the fix, it also counts the lease while a scout is still winning a set.)
 
-    NOT YET CAUGHT by the simulator: 0 of ~1,000 runs (default and burst-only fault mixes).
-    With today's no-op padding after a reconfiguration and the read barrier, the leader's
-    slot_out is governed by an older set only while its own proposals there are pending, so a
-    stale read also needs an Accepted from a leaving acceptor delayed past another leader's
-    election and write; the exact schedule is in tests/protocol/test_safety_regressions.py."""
+    With the no-op padding after a reconfiguration and the read barrier, the leader's slot_out
+    is governed by an older set only while its own proposals there are pending: a read that
+    arrived while two removals were in phase 2 is served once they are decided. The
+    simulator's split_from_leader makes that happen (Cluster._split_from_leader): the
+    acceptors cut off, a quorum of the older sets, accepted the removals but answer late,
+    after their leases ran out; the leader, still leased by the newest set, serves the read
+    while the older sets could elect another leader (test_faults.py finds it by itself)."""
 
     def lease_valid(self, now):
         return self.is_active and self.heartbeats.lease.valid(now, [self.configs.latest])

@@ -9,13 +9,19 @@ every step the checker asserts agreement, state = fold(decisions) and exactly-on
 after healing everything, every submitted command must have been decided.
 
 Faults added for issue 13 (each has an injected bug it catches: tests/sim/test_faults.py):
-bursts of acceptor changes inside one WINDOW, with the leaving acceptors cut off from the
-leader and slow towards it, and a follower that missed the burst; a candidate that reaches one
-acceptor and dies; acceptors whose disk is wiped asking to join again under their old id;
-power loss of what was written but not fsynced; large values near the frame limit. Checks
-added: every acceptor keeps what it acknowledged (promised ballots never go down, accepted
-values are reported until forgotten by GC), replicas follow only ballots that became active,
-and a member never ignores the live leader's heartbeats for long.
+bursts of acceptor changes inside one WINDOW, and a follower that missed the burst; while
+the leader proposes the removals, a partition that forms one direction first (the acceptors
+on the far side, a quorum of every set but the newest, answer the leader late, then nothing
+more gets through; read-heavy runs make a lease read likely in between); a candidate that
+reaches one acceptor and dies; acceptors whose disk is wiped asking to join again under
+their old id; power loss of what was written but not fsynced (by an acceptor, a replica, or
+with data directories the whole instance at once: a replica comes back with its last synced
+snapshot); large values near the frame limit. Checks added: every acceptor keeps what it
+acknowledged (promised ballots never go down, accepted values are reported until forgotten
+by GC); replicas follow only ballots that became active; a member never ignores the live
+leader's heartbeats for long; every lease read is served while a quorum of every acceptor
+set that governs an unapplied slot would refuse another leader (_check_lease); acceptors
+forget only slots some replica holds in a synced snapshot (_check_forgotten).
 """
 
 import random
@@ -194,7 +200,8 @@ class SimWatcher:
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
                  faults=True, clock_skew=None, sends_before_fsync=False, big_values=None,
-                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False):
+                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False,
+                 reports_unsynced_snapshots=False):
         self.rng = random.Random(seed)
         self.seed = seed
         self.now = 0.0
@@ -217,6 +224,10 @@ class Cluster:
         # The broken launcher: a wiped acceptor serves while its join is pending.
         self.serves_before_admitted = serves_before_admitted
         self.unsynced = {a: [] for a in self.acceptor_ids}
+        # A replica driver that reports a snapshot durable once it is renamed into place,
+        # before the directory is synced (the rename then reaches the disk at a later tick,
+        # as the kernel's writeback would); a power loss in between brings the older back.
+        self.reports_unsynced_snapshots = reports_unsynced_snapshots
         # Every node reads its own clock, running at its own rate: within the documented
         # bound (Timing.clock_drift) unless a test asks for more, to show leases break then.
         skew = self.rng.choice([0.0, 0.02, 0.04]) if clock_skew is None else clock_skew
@@ -224,12 +235,17 @@ class Cluster:
                            for n in self.replica_ids + self.acceptor_ids}
         self.nodes = {}
         self.executed = {}           # replica -> number of entries checked so far
-        self.snapshots = {}          # replica -> its last snapshot "on disk"
+        self.snapshots = {}          # replica -> (slot_out, its last snapshot on disk, synced)
+        self.unsynced_snapshots = {}     # replica -> (slot_out, a newer one renamed, not synced)
         self.incarnations = 0
         # How many slots of new commands a leader keeps in phase 2 at once: the production
         # default (1, batching under load), a little more, or the whole window (the most
         # concurrent slots, which recovery bugs need to show).
         self.batching_depth = self.rng.choice([1, 2, 10])
+        # Of client calls, the reads the leader may answer from its lease: some workloads are
+        # mostly writes, coordination ones mostly reads (a lease read race needs a read to
+        # arrive within a lease of a partition forming).
+        self.read_share = self.rng.choice(self.READ_SHARES)
         # Replicas with a data directory restart from their last snapshot; without one they
         # come back empty (and whole again only once caught up): both are supported setups.
         self.durable_replicas = self.rng.random() < 0.5
@@ -267,7 +283,9 @@ class Cluster:
         self.retired = set()
         self.scheduled = []          # (time, is a fault, action): later halves of faults
         self.burst_removals = []     # (admin, acceptor) to remove once the burst's joins are in
-        self.burst_split = None      # (leader, acceptors leaving) to cut apart after that
+        self.burst_split = None      # (follower, acceptors) to split off once removals are out
+        self.split_when_proposed = None  # (removals, follower, acceptors): split when a
+                                         # leader proposes the removals (_split_from_leader)
         self.active_ballots = set()  # every ballot some leader has led with
         self.acknowledged_promise = {}   # acceptor -> highest ballot it answered with
         self.acknowledged_accepts = {}   # acceptor -> {slot: highest ballot it said it accepted}
@@ -296,8 +314,11 @@ class Cluster:
                                    else RETAINED_DECISIONS)
         node.leader.batcher.depth = self.batching_depth
         node.durable = self.durable_replicas
-        if node_id in self.snapshots:      # a replica restarts from its last snapshot on disk
-            node.install_snapshot(self.snapshots[node_id])
+        # A replica restarts from its last snapshot on disk (a process kill loses nothing
+        # written, synced or not; a power loss took the unsynced one: _power_loss).
+        _, snapshot = self.unsynced_snapshots.get(node_id, self.snapshots.get(node_id, (0, None)))
+        if snapshot is not None:
+            node.install_snapshot(snapshot)
             node.durable_slot = node.learner.slot_out
         elif not self.durable_replicas and node_id in self.nodes:
             # Like `concoord replica -b` without a data directory: it starts from the genesis
@@ -310,14 +331,22 @@ class Cluster:
         self.executed[node_id] = -1
 
     def _persist_snapshots(self):
-        """Replicas write a snapshot every few slots, like a replica with a data directory."""
+        """Replicas write a snapshot every few slots, like a replica with a data directory:
+        written, fsynced, renamed into place and the directory fsynced (snapshot_store.py)
+        before the replica reports it durable and acceptors may forget the slots it holds."""
         if not self.durable_replicas:
             return
         for node_id in self.replica_ids:
             node = self.nodes[node_id]
+            if node_id in self.unsynced_snapshots and self.rng.random() < LAZY_SYNC:
+                self.snapshots[node_id] = self.unsynced_snapshots.pop(node_id)   # writeback
             if node_id not in self.crashed and \
                     node.learner.slot_out >= node.durable_slot + SNAPSHOT_EVERY:
-                self.snapshots[node_id] = node.take_snapshot()
+                snapshot = (node.learner.slot_out, node.take_snapshot())
+                if self.reports_unsynced_snapshots:    # BROKEN driver: see __init__
+                    self.unsynced_snapshots[node_id] = snapshot
+                else:
+                    self.snapshots[node_id] = snapshot
                 node.durable_slot = node.learner.slot_out
 
     def clock(self, node_id):
@@ -359,6 +388,12 @@ class Cluster:
             self.disks[node_id].extend(effects.persist)   # durable before anything is sent
         if node_id in self.disks:
             self._check_acceptor_answers(node_id, effects.sends)
+        elif self.split_when_proposed and self._proposes_all(node_id, self.split_when_proposed[0]):
+            # A partition may form at any moment: this is the one that matters, with the
+            # burst's removals in flight (they change the newest acceptor set).
+            _, lagging, cut_off = self.split_when_proposed
+            self.split_when_proposed = None
+            self._split_from_leader(node_id, lagging, cut_off)
         for dest, msg in effects.sends:
             if self.big_values and not fits_in_a_frame(msg):
                 # The runtime's encode raises: this send and the rest of the output are lost.
@@ -470,7 +505,7 @@ class Cluster:
     # ---- steps ---------------------------------------------------------------------------------
 
     TICK = 0.005
-    READ_SHARE = 0.3          # of client calls: reads the leader may answer from its lease
+    READ_SHARES = (0.3, 0.8)  # of client calls, drawn per run (see __init__)
     FAULT_INTERVAL = 0.15     # mean sim-seconds between faults
 
     def step(self, faulty):
@@ -537,11 +572,13 @@ class Cluster:
         if self.burst_removals and all(a.outstanding is None for a in self.admins):
             for admin, acceptor in self.burst_removals:
                 self._post(admin.client_id, *admin.next_request(self.now, "@remove", (acceptor,)))
-            self.burst_removals = []
             if self.burst_split and self.faulty_step:    # not once healed
-                self._schedule(self.rng.uniform(0, 0.02), True,
-                               lambda split=self.burst_split: self._split_old_from_new(*split))
-                self.burst_split = None
+                removals = [admin.outstanding for admin, _ in self.burst_removals]
+                self.split_when_proposed = (removals,) + self.burst_split
+            self.burst_removals = []
+            self.burst_split = None
+        elif self.split_when_proposed and all(a.outstanding is None for a in self.admins):
+            self.split_when_proposed = None     # the removals were answered: too late
         self._rejoin_removed_replicas()     # as `concoord replica` does, also while settling
         for replica in self.replica_ids:
             self._whole(replica)            # notes who is out of the view, to catch up later
@@ -560,7 +597,7 @@ class Cluster:
     def _client_step(self):
         client = self.rng.choice(self.clients[:self.n_workers])
         if client.outstanding is None and self.submitting:
-            method = "count" if self.rng.random() < self.READ_SHARE else "append"
+            method = "count" if self.rng.random() < self.read_share else "append"
             encoded = None
             if self.big_values and method == "append" and self.rng.random() < 0.3:
                 sizes = EDGE_SIZES if self.rng.random() < 0.02 else BIG_SIZES
@@ -710,8 +747,9 @@ class Cluster:
     def _reconfigure_burst(self):
         """Several acceptor changes submitted at once by different administrators: decided in
         one slot or a few, inside one WINDOW, so a leader's next slots are still governed by
-        an older acceptor set than the one in charge of later slots (issue 13, bug 2). Often
-        a partition then splits the old set from the new one and from the leader."""
+        older acceptor sets than the one in charge of later slots (issue 13, bug 2). Often a
+        follower misses the burst, and a partition then cuts the leader off from a quorum of
+        those older sets while it keeps a quorum of the newest (_split_from_leader)."""
         if self.burst_removals or \
                 any(admin.outstanding is not None for admin in [self.admin] + self.admins):
             return
@@ -727,28 +765,55 @@ class Cluster:
         for admin, acceptor in zip(self.admins, joining):
             self._post(admin.client_id, *admin.next_request(self.now, "@join",
                                                             ("acceptor", acceptor)))
-        # The removals go out as soon as the joins are acknowledged (usually a slot or two
-        # later): no acceptor set, even one that governs a single slot, shrinks.
-        self.burst_removals = list(zip(self.admins[swaps:], leaving))
+        # Each administrator removes an old acceptor once its new one is in (_tick_nodes):
+        # no acceptor set, even one that governs a single slot, shrinks.
+        self.burst_removals = list(zip(self.admins, leaving))
+        self.burst_split = None
         leaders = [n for n in self.replica_ids if n not in self.crashed
                    and self.nodes[n].leader.is_active]
         followers = [n for n in self.replica_ids if n not in self.crashed and n not in leaders]
-        if leaders and followers and self.rng.random() < 0.7:
-            # A follower misses the whole burst (it stops hearing the leader), and once the
-            # removals are out, the leader's messages stop reaching the acceptors that left
-            # (theirs still reach it): the follower may win the old set alone.
-            leader, lagging = leaders[0], self.rng.choice(followers)
-            self.cut_links |= {(leader, lagging), (lagging, leader)}
-            self.slow_links |= {(acceptor, leader) for acceptor in leaving}
-            self.burst_split = (leader, leaving)
+        if self.rng.random() < 0.7:
+            # A follower misses the whole burst (it stops hearing the leader); when the
+            # removals are proposed, it is on the far side of a partition with the leaving
+            # acceptors and a minority of the new set: together, a quorum of every set
+            # but the newest.
+            lagging = self.rng.choice(followers or self.replica_ids)
+            if leaders and followers:
+                self.cut_links |= {(leaders[0], lagging), (lagging, leaders[0])}
+            staying = [a for a in config.acceptors if a not in leaving] + joining
+            cut_off = leaving + self.rng.sample(staying, len(staying) - (len(staying) // 2 + 1))
+            self.burst_split = (lagging, cut_off)
 
     def _schedule(self, delay, fault, action):
         self.scheduled.append((self.now + delay, fault, action))
         self.scheduled.sort(key=lambda entry: entry[0])
 
-    def _split_old_from_new(self, leader, old):
-        self.cut_links |= {(leader, acceptor) for acceptor in old}
-        self.fault_mix["split_old_from_new"] = self.fault_mix.get("split_old_from_new", 0) + 1
+    def _proposes_all(self, replica_id, commands):
+        """Whether ``replica_id`` leads and has every one of ``commands`` in phase 2."""
+        leader = self.nodes[replica_id].leader
+        proposed = {command for batch in leader.proposer.proposals.values()
+                    for command in batch.commands}
+        return leader.is_active and all(command in proposed for command in commands)
+
+    def _split_from_leader(self, leader, lagging, cut_off):
+        """A partition forms as networks fail, one direction before the other: the path from
+        the ``cut_off`` acceptors to the leader congests first (what they send it arrives up
+        to 0.3 s late, past an election timeout), and a few ms later everything else between
+        the two sides fails; ``lagging`` is on their side. So the leader may still hear that
+        they accepted its proposals after their leases ran out and another leader could have
+        won them: only a lease from every set that governs its next slots makes its reads
+        safe (issue 13, bug 2)."""
+        self.slow_links |= {(acceptor, leader) for acceptor in cut_off}
+        self._schedule(self.rng.uniform(0.005, 0.02), True,
+                       lambda: self._cut_apart(leader, lagging, cut_off))
+
+    def _cut_apart(self, leader, lagging, cut_off):
+        near = [a for a in self.acceptor_ids if a not in cut_off]
+        self.cut_links |= {(leader, acceptor) for acceptor in cut_off}
+        if lagging != leader:
+            self.cut_links |= {(leader, lagging), (lagging, leader)}
+            self.cut_links |= {(lagging, a) for a in near} | {(a, lagging) for a in near}
+        self.fault_mix["split_from_leader"] = self.fault_mix.get("split_from_leader", 0) + 1
 
     def _lone_candidate(self, tries=6):
         """A replica whose election timer fired campaigns (maybe twice) but reaches a single
@@ -849,15 +914,39 @@ class Cluster:
 
     def _power_loss(self):
         """A durable node loses power: what it wrote but did not fsync is gone (a correct
-        driver fsyncs before anything leaves, so nothing it answered for is lost)."""
-        alive = [a for a in self.acceptor_ids if a not in self.crashed]
-        if alive and self._may_crash_one_of(self.acceptor_ids):
+        driver fsyncs before anything leaves or is reported durable, so nothing it answered
+        for is lost). Now and then the whole instance does (a data-centre outage): with data
+        directories, every node comes back with what it had synced."""
+        roll = self.rng.random()
+        if roll < 0.2 and self.durable_replicas:
+            return self._blackout()
+        group = self.replica_ids if roll > 0.6 and self.durable_replicas else self.acceptor_ids
+        alive = [n for n in group if n not in self.crashed and self._may_crash_one_of(group, n)]
+        if alive:
             victim = self.rng.choice(alive)
-            self.unsynced[victim] = []
+            self._lose_unsynced(victim)
             self._crash_node(victim)
+
+    def _lose_unsynced(self, node_id):
+        self.unsynced.get(node_id, []).clear()
+        self.unsynced_snapshots.pop(node_id, None)
+
+    def _blackout(self):
+        """Every node loses power at once; it comes back a moment later."""
+        for node_id in self.replica_ids + self.acceptor_ids:
+            self._lose_unsynced(node_id)
+            if node_id not in self.crashed:
+                self._crash_node(node_id)
+        self.fault_mix["blackout"] = self.fault_mix.get("blackout", 0) + 1
+        self._schedule(self.rng.uniform(0.05, 0.3), True, self._power_back)
+
+    def _power_back(self):
+        for node_id in self._restartable():
+            self._restart(node_id)
 
     def _latest_config(self):
         replicas = [self.nodes[r].learner for r in self.replica_ids if r not in self.crashed]
+        replicas = replicas or [self.nodes[r].learner for r in self.replica_ids]   # blackout
         return max(replicas, key=lambda r: r.slot_out).configs.latest
 
     def _rolling_restart(self):
@@ -884,6 +973,7 @@ class Cluster:
         self.slow_links.clear()
         self.scheduled = [entry for entry in self.scheduled if not entry[1]]
         self.burst_split = None
+        self.split_when_proposed = None
         for node_id in self._restartable():
             self._restart(node_id)
 
@@ -893,7 +983,7 @@ class Cluster:
         node = self.nodes[node_id]
         node.check_invariants()
         if isinstance(node, AcceptorNode):
-            return
+            return self._check_forgotten(node_id, node.gc_below)
         self._check_followed_ballot(node_id, node.leader)
         replica = node.learner
         for slot, batch in replica.decisions.items():
@@ -907,6 +997,17 @@ class Cluster:
             if entries != fold(self.decided, replica.slot_out):
                 raise Violation(f"{node_id}: state is not the fold of its decisions")
             self.executed[node_id] = len(entries)
+
+    def _check_forgotten(self, acceptor, gc_below):
+        """With data directories, an acceptor forgets only slots some replica has in a
+        synced snapshot: else a power loss of the whole instance (_blackout) loses them."""
+        if not self.durable_replicas:
+            return
+        synced = max((slot for slot, _ in self.snapshots.values()), default=1)
+        if gc_below > synced:
+            raise Violation(f"{acceptor} forgot the slots below {gc_below}, but no replica has "
+                            f"a synced snapshot past slot {synced - 1}: a power loss of the "
+                            f"whole instance would lose them")
 
     def _check_lease(self, node_id, command):
         """A read served from a lease: no other leader may be able to decide a slot this

@@ -48,6 +48,10 @@ FOUND_SEEDS = [
     (2770, 3),   # a watcher whose replica crashed and restarted heard the restarted replica's
                  # in-flight notifications after losing one to the crash: a gap no TCP
                  # connection shows (a false alarm: a crash now closes the watch connection)
+    (395, 3),    # a leader behind won an older acceptor set and its Accept there raised the
+                 # promise of an acceptor leased to the live leader in the newer set: a
+                 # stale lease read was possible (found once blackouts were drawn; test:
+                 # test_a_leased_acceptor_accepts_no_higher_ballot_until_the_lease_ends)
 ]
 
 
