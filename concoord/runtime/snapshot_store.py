@@ -9,7 +9,7 @@ A restarted replica installs the snapshot and replays only what came after it.
 import os
 import time
 
-from concoord.runtime.durable_file import write_durably
+from concoord.runtime.durable_file import fsync_directory, write_durably
 
 FILE_NAME = "snapshot"
 # Acceptors keep every command since the last snapshot of the slowest replica in memory and on
@@ -21,6 +21,7 @@ SNAPSHOT_SECONDS = 2.0
 class SnapshotStore:
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)
+        self.directory = directory
         self.path = os.path.join(directory, FILE_NAME)
         self.written_at = time.monotonic()
         self.commands_at = 0       # replica.commands_applied when the last snapshot was taken
@@ -31,8 +32,13 @@ class SnapshotStore:
         node.durable = True
         if os.path.exists(self.path):
             with open(self.path, "rb") as f:
-                node.install_snapshot(f.read())
-                node.durable_slot = node.learner.slot_out
+                data = f.read()
+                # Killed between the rename and the directory's fsync, the last run left a
+                # snapshot a power loss could still take back: durable before it counts.
+                os.fsync(f.fileno())
+            fsync_directory(self.directory)
+            node.install_snapshot(data)
+            node.durable_slot = node.learner.slot_out
         self.view_at = node.configs.latest
 
     def maybe_persist(self, node):
