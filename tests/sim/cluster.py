@@ -730,6 +730,8 @@ class Cluster:
             # would answer, empty, for the older configurations that still name it.
             victim = gone[0] if gone else self.rng.choice(
                 [a for a in config.acceptors if a not in self.amnesiacs])
+            if not self._may_remove(victim):
+                return
             request = self.admin.next_request(self.now, "@remove", (victim,))
         elif len(config.replicas) == len(self.replica_ids):
             victim = self.rng.choice(config.replicas)
@@ -738,6 +740,17 @@ class Cluster:
             absent = [r for r in self.replica_ids if r not in config.replicas]
             request = self.admin.next_request(self.now, "@join", ("replica", absent[0]))
         self._post("admin", *request)
+
+    def _may_remove(self, victim):
+        """An operator shrinks the acceptor set only while what is left keeps three members and
+        a quorum of them not wiped, in every replica's view of the newest configuration: a
+        crashed replica may hold a newer one than any live replica (issue 13, seed 3771)."""
+        lost = self.retired | set(self.amnesiacs)
+        for node in (self.nodes[r] for r in self.replica_ids):
+            left = [a for a in node.learner.configs.latest.acceptors if a != victim]
+            if len(left) < 3 or sum(a in lost for a in left) > (len(left) - 1) // 2:
+                return False
+        return True
 
     def _spare_acceptors(self, config):
         """Acceptors that may join: not members, and not wiped ones (never again)."""
