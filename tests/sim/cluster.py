@@ -95,6 +95,19 @@ FAULT_KINDS = ("crash", "crash", "restart", "partition", "partition", "isolate_l
                "crash_leader", "rolling_restart", "reconfigure", "partial_partition", "heal",
                "reconfigure_burst", "lone_candidate", "amnesia", "power_loss")
 
+# Bursts of acceptor changes twice as often as each of a few common faults: a stale lease read
+# across reconfiguration (issue 13, bug 2) needs two removals in flight when a split forms, and
+# a read in the lease that follows; in FAULT_KINDS a burst is 1 fault in 15, too rare for that.
+BURST_HEAVY = ("reconfigure_burst", "reconfigure_burst", "crash", "partition", "heal",
+               "crash_leader")
+
+
+def fault_kinds_for(seed):
+    """The mix a seed draws from when a run names none: one seed in four is burst-heavy, so a
+    plain run over many seeds hunts every class of bug (chosen by the seed number, not the
+    seed's random stream, so the other seeds' schedules stay as they were)."""
+    return BURST_HEAVY if seed % 4 == 3 else FAULT_KINDS
+
 
 # The broken driver (sends_before_fsync) syncs at a tick with this chance: a periodic fsync.
 LAZY_SYNC = 0.05
@@ -200,7 +213,7 @@ class SimWatcher:
 class Cluster:
     def __init__(self, seed, n_acceptors=3, n_replicas=3, n_clients=5, leader_class=None,
                  faults=True, clock_skew=None, sends_before_fsync=False, big_values=None,
-                 fault_kinds=FAULT_KINDS, straggler_rate=None, serves_before_admitted=False,
+                 fault_kinds=None, straggler_rate=None, serves_before_admitted=False,
                  reports_unsynced_snapshots=False):
         self.rng = random.Random(seed)
         self.seed = seed
@@ -262,7 +275,7 @@ class Cluster:
         self.straggler_rate = self.rng.choice([0.01, 0.1, 0.3])
         if straggler_rate is not None:
             self.straggler_rate = straggler_rate
-        self.fault_kinds = fault_kinds
+        self.fault_kinds = fault_kinds or fault_kinds_for(seed)
         self.submitting = True       # clients stop submitting while the cluster settles
         self.faulty_step = False
         self.network = []            # [deliver_at, src, dest, msg]
