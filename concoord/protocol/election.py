@@ -88,15 +88,17 @@ class Election:
         self.state = FOLLOWER
         self.last_heard = now
 
-    def ignores(self, heartbeat, now):
+    def ignores(self, heartbeat, now, won_every_set):
         """A heartbeat is followed even when this replica's own ballot is higher, unless it
-        leads with that ballot: a ballot no quorum adopted counts for nothing, and while that
-        leader keeps its read lease the acceptors refuse our Prepare, so a candidate waiting
-        for it would campaign (and stay out of the view) forever. A lower ballot than the
-        followed leader's is ignored only while that leader is heard: a higher ballot may have
-        won on acceptors the view had already replaced and lead no one any more (ours, after
-        we stepped down, or a leader gone silent)."""
-        if self.state == ACTIVE:
+        leads with that ballot on every acceptor set its next slots need (``won_every_set``):
+        a ballot no quorum adopted counts for nothing, and while that leader keeps its read
+        lease the acceptors refuse our Prepare, so a candidate waiting for it would campaign
+        (and stay out of the view) forever; so would a leader that won an older set and then
+        learnt of a newer one held by that lease. A lower ballot than the followed leader's
+        is ignored only while that leader is heard: a higher ballot may have won on acceptors
+        the view had already replaced and lead no one any more (ours, after we stepped down,
+        or a leader gone silent)."""
+        if self.state == ACTIVE and won_every_set:
             return heartbeat.ballot < self.ballot
         return heartbeat.ballot < self.followed_ballot and self._followed_is_heard(now)
 

@@ -137,9 +137,9 @@ class Leader:
 
     def on_heartbeat(self, msg, now, effects):
         """An active leader is alive: follow it (unless election.py says to ignore it)."""
-        if self.election.ignores(msg, now):
+        if self.election.ignores(msg, now, self.scouting.done):
             return
-        if self.state == CANDIDATE and msg.ballot < self.ballot:
+        if self.state != FOLLOWER and msg.ballot < self.ballot:
             self._step_down(now)
         self.preempted(msg.ballot, now, effects)
         self.election.follow(msg, now)

@@ -62,7 +62,7 @@ def test_only_a_ballot_that_became_active_is_followed():
     assert vote.leader_id is None and vote.leader_ballot < Ballot(9, "r2")
     vote.follow(heartbeat("r1", Ballot(3, "r1")), now=1.0)
     assert vote.leader_id == "r1" and vote.last_heard == 1.0
-    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.0), \
+    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.0, won_every_set=True), \
         "below the active ballot it follows"
 
 
@@ -76,18 +76,30 @@ def test_a_replica_whose_own_leadership_ended_follows_a_live_lower_ballot():
     vote.won()
     vote.step_down(1.0)
     vote.new_ballot(1.5)
-    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.6)
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.6, won_every_set=True)
     vote.follow(heartbeat("r2", Ballot(2, "r2")), now=1.6)
     assert vote.leader_id == "r2"
-    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.7), "it keeps following"
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.7, won_every_set=True), \
+        "it keeps following"
+
+
+def test_an_active_leader_ignores_a_lower_ballot_only_once_it_won_every_set_it_needs():
+    vote = election("r0")
+    vote.new_ballot(0.0)
+    vote.won()
+    lower = heartbeat("r2", Ballot(0, "r2"))
+    assert vote.ignores(lower, now=0.1, won_every_set=True)
+    assert not vote.ignores(lower, now=0.1, won_every_set=False), \
+        "still in phase 1 on a set another leader's lease holds: that leader is the live one"
 
 
 def test_a_lower_ballot_is_ignored_only_while_the_higher_leader_is_heard():
     vote = election("r0")
     vote.follow(heartbeat("r1", Ballot(3, "r1")), now=1.0)
-    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=1.0 + TIMING.election_timeout / 2)
+    heard = 1.0 + TIMING.election_timeout / 2
+    assert vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=heard, won_every_set=True)
     silent = 1.0 + TIMING.election_timeout * 1.1
-    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=silent)
+    assert not vote.ignores(heartbeat("r2", Ballot(2, "r2")), now=silent, won_every_set=True)
 
 
 def test_winning_needs_a_campaign_and_makes_its_ballot_the_active_one():

@@ -423,3 +423,27 @@ def test_the_bootstrap_replica_persists_its_initial_configuration_before_answeri
     assert effects.persist == [(GENESIS_RECORD, genesis)]
     assert [reply.status for reply in effects.replies] == [OK]
     assert node.configs.config_for(1) == genesis
+
+
+def test_a_leader_still_winning_a_newer_acceptor_set_follows_the_live_leader_there():
+    """Bug (the simulator, seed 963): r1, behind, won an acceptor set the view had since
+    replaced (no one leased it any more) and became active; it then learnt that a newer set
+    governs its next slots, whose acceptors were leased to the live leader r0 and refused its
+    Prepare. Active, it ignored r0's heartbeats (a lower ballot) for ever: a leader that could
+    decide nothing, and a replica that never caught up."""
+    from concoord.wire.messages import Heartbeat, Promise
+
+    net = Net()
+    elect_r0(net)
+    r1 = net.nodes["r1"]
+    r1.leader.campaign(net.now, Effects())
+    for acceptor in ("a0", "a1"):          # the older set, no longer leased, adopts r1's ballot
+        r1.handle(Promise(acceptor, r1.leader.ballot, r1.learner.slot_out, (), 1), net.now)
+    assert r1.leader.state == ACTIVE
+    newer = ("a0", "a1", "a2", "a3")       # governs r1's next slots; a quorum is leased to r0
+    r1.leader.scouting.ensure(newer, r1.learner.slot_out, net.now, Effects())
+    r0 = net.nodes["r0"].leader
+    beat = Heartbeat("r0", r0.ballot, net.replica("r0").slot_out, net.replica("r0").configs.latest,
+                     net.now, net.nodes["r0"].leader.timing.lease)
+    r1.handle(beat, net.now)
+    assert r1.leader.state == FOLLOWER and r1.leader.leader_id == "r0"

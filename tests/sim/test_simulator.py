@@ -52,6 +52,9 @@ FOUND_SEEDS = [
                  # promise of an acceptor leased to the live leader in the newer set: a
                  # stale lease read was possible (found once blackouts were drawn; test:
                  # test_a_leased_acceptor_accepts_no_higher_ballot_until_the_lease_ends)
+    (963, 3),    # a leader behind won an older acceptor set, then could not win the newer one
+                 # leased to the live leader and ignored that leader's heartbeats for ever
+                 # (test_a_leader_still_winning_a_newer_acceptor_set_follows_the_live_leader_there)
 ]
 
 
