@@ -57,8 +57,7 @@ class Leader:
         """Start phase 1 with a new ballot, above every ballot seen."""
         self.election.new_ballot(now)
         self._reset_ballot_state(now)
-        for slot in range(self.learner.slot_out, self.learner.slot_out + self.configs.window):
-            self.scouting.ensure(self.configs.config_for(slot).acceptors, slot, now, effects)
+        self.scouting.cover(self.configs, self.learner.slot_out, now, effects)
 
     def preempted(self, ballot, now, effects):
         """An acceptor reports a higher ballot: stop campaigning or leading with ours. Whom to
@@ -180,6 +179,7 @@ class Leader:
         self.scouting.retransmit(now, self.timing.retransmit_interval, effects)
         self.proposer.retransmit(now, self.timing.retransmit_interval, effects)
         if self.is_active:
+            self.scouting.cover(self.configs, self.learner.slot_out, now, effects)
             if self.heartbeats.due(now):
                 self._heartbeat(now, effects)
             for command in self.housekeeping.proposals(now, self.node_id, self.learner):

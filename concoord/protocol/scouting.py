@@ -33,6 +33,15 @@ class Scouting:
         scout = self.scouts[acceptors] = Scout(self.ballot, acceptors, from_slot, now)
         effects.broadcast(acceptors, self._prepare(scout))
 
+    def cover(self, configs, slot_out, now, effects):
+        """Phase 1 on every acceptor set that governs a slot of the window from ``slot_out``,
+        client traffic or not: a set's report is what fills the holes below a slot it
+        decided. (Once a set was scouted only when a command reached its slots; learnt from a
+        snapshot, past the reconfiguration's no-op padding, it never was while the instance
+        was idle, and the replicas stopped short of a slot it had decided: seed 5087.)"""
+        for slot in range(slot_out, slot_out + configs.window):
+            self.ensure(configs.config_for(slot).acceptors, slot, now, effects)
+
     def on_promise(self, msg, effects):
         """A Promise of this ballot, or a part of one: count it for every scout that asked
         from that slot; ask for the rest of a report that did not fit in one."""

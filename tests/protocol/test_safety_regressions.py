@@ -447,3 +447,28 @@ def test_a_leader_still_winning_a_newer_acceptor_set_follows_the_live_leader_the
                      net.now, net.nodes["r0"].leader.timing.lease)
     r1.handle(beat, net.now)
     assert r1.leader.state == FOLLOWER and r1.leader.leader_id == "r0"
+
+
+def test_a_leader_runs_phase_1_on_every_acceptor_set_of_its_window_without_client_traffic():
+    """Bug (the simulator, seed 5087 of 10,000): an active leader learnt from a snapshot that a
+    newer acceptor set governs slots of its window (the snapshot skips the reconfiguration's
+    padding with no-ops). It ran phase 1 on a set only when a command reached that set's
+    slots, so with no client traffic it never heard that the newer set had decided a slot past
+    a few undecided ones: those holes stayed open, and every replica stopped short of the
+    decided slot for good."""
+    ahead = Net(spare_acceptors=("a3",))
+    elect_r0(ahead)
+    join_slot = ahead.nodes["r0"].learner.slot_out
+    ahead.hold = lambda src, dest, msg: isinstance(msg, Accept) and msg.slot > join_slot
+    joined = ahead.request("r0", "@join", "admin", ["acceptor", "a3"])
+    assert ahead.reply_to(joined).status == OK    # the join is applied, its padding is not
+    snapshot = ahead.nodes["r0"].take_snapshot()
+    net = Net(spare_acceptors=("a3",))
+    elect_r0(net)
+    r0 = net.nodes["r0"]
+    net._apply("r0", r0.install_snapshot(snapshot, net.now))
+    newer = r0.configs.config_for(r0.learner.slot_out + r0.configs.window - 1).acceptors
+    assert newer == ("a0", "a1", "a2", "a3"), "the newer set governs a slot of the window"
+    net.run(0.1)
+    assert net.nodes["a3"].promised == r0.leader.ballot, "no phase 1 on the newer set"
+    assert r0.leader.scouting.won(newer)

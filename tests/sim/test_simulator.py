@@ -55,6 +55,9 @@ FOUND_SEEDS = [
     (963, 3),    # a leader behind won an older acceptor set, then could not win the newer one
                  # leased to the live leader and ignored that leader's heartbeats for ever
                  # (test_a_leader_still_winning_a_newer_acceptor_set_follows_the_live_leader_there)
+    (5087, 3),   # an idle leader never ran phase 1 on a newer acceptor set of its window that
+                 # had decided a slot past undecided ones: every replica stopped short of it
+                 # (test_a_leader_runs_phase_1_on_every_acceptor_set_of_its_window_without_...)
 ]
 
 
