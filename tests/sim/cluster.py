@@ -583,9 +583,16 @@ class Cluster:
     def _tick_nodes(self):
         self._persist_snapshots()
         if self.burst_removals and all(a.outstanding is None for a in self.admins):
+            # Not if its join was refused (the operator's view was stale: already a member)
+            # and the set would shrink past what _may_remove allows (seed 12714).
+            allowed = []
+            for admin, acceptor in self.burst_removals:
+                if self._may_remove(acceptor, *[leaving for _, leaving in allowed]):
+                    allowed.append((admin, acceptor))
+            self.burst_removals = allowed
             for admin, acceptor in self.burst_removals:
                 self._post(admin.client_id, *admin.next_request(self.now, "@remove", (acceptor,)))
-            if self.burst_split and self.faulty_step:    # not once healed
+            if self.burst_split and self.faulty_step and self.burst_removals:  # not once healed
                 removals = [admin.outstanding for admin, _ in self.burst_removals]
                 self.split_when_proposed = (removals,) + self.burst_split
             self.burst_removals = []
@@ -754,13 +761,13 @@ class Cluster:
             request = self.admin.next_request(self.now, "@join", ("replica", absent[0]))
         self._post("admin", *request)
 
-    def _may_remove(self, victim):
+    def _may_remove(self, *victims):
         """An operator shrinks the acceptor set only while what is left keeps three members and
         a quorum of them not wiped, in every replica's view of the newest configuration: a
         crashed replica may hold a newer one than any live replica (issue 13, seed 3771)."""
         lost = self.retired | set(self.amnesiacs)
         for node in (self.nodes[r] for r in self.replica_ids):
-            left = [a for a in node.learner.configs.latest.acceptors if a != victim]
+            left = [a for a in node.learner.configs.latest.acceptors if a not in victims]
             if len(left) < 3 or sum(a in lost for a in left) > (len(left) - 1) // 2:
                 return False
         return True
