@@ -26,7 +26,7 @@ def start_unit(prepared, instance, role, port, argv, log_path, data_dir):
     """Install and start the unit of one node; (unit name, its main PID)."""
     install = instance.systemd
     argv = [_absolute(prepared, argv[0])] + list(argv[1:])
-    unit = unit_name(instance.domain, role, port)
+    unit = unit_name(instance.domain, role, prepared.address, port)
     text = unit_text(role, argv, install.user, data_dir, prepared.work_dir, log_path,
                      description=f"ConCoord {role} {prepared.address}:{port} of "
                      f"{instance.domain}")

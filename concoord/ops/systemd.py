@@ -15,9 +15,11 @@ UNIT_DIR = "/etc/systemd/system"
 STATE_ROOT = "/var/lib/"
 
 
-def unit_name(domain, role, port):
-    """concoord-DOMAIN-ROLE-PORT.service (systemd allows letters, digits and :-_.\\ only)."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"concoord-{domain}-{role}-{port}")
+def unit_name(domain, role, address, port):
+    """concoord-DOMAIN-ROLE-ADDRESS-PORT.service (systemd allows letters, digits and :-_.\\
+    only). The address is in it: two hosts of one instance may be one machine with several
+    addresses, where nodes of one role on the same port would otherwise share one unit."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"concoord-{domain}-{role}-{address}-{port}")
     return f"{safe}.service"
 
 

@@ -83,6 +83,18 @@ def test_refuses_what_cannot_work():
     assert result.returncode == 2 and "absolute path" in result.stderr
 
 
+def test_nodes_of_one_role_on_one_port_at_two_addresses_get_two_units():
+    """Bug (a fresh clone, 1 run in 7): the unit name held domain, role and port only. Two
+    replicas of the test's hosts (one machine, several addresses) drew the same port, so the
+    second unit file replaced the first: 3 units for 4 nodes. On one machine with several
+    addresses, enabling the second would have restarted the first node as the second."""
+    from concoord.ops.systemd import unit_name
+    first = unit_name("counterdomain", "replica", "127.0.0.2", 14885)
+    second = unit_name("counterdomain", "replica", "127.0.0.3", 14885)
+    assert first != second
+    assert first == "concoord-counterdomain-replica-127.0.0.2-14885.service"
+
+
 @pytest.fixture
 def fake_systemctl(tmp_path):
     """(systemctl command for --systemctl, unit directory, state directory)."""
